@@ -1,0 +1,60 @@
+"""Token generation: one token with C tokens in the cache. docs/formulas.md, section Decode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .attention import attended_positions_sum, attention_flops
+from .build_arrays import BuildArrays
+from .engine import EngineProfile
+from .kv_cache import kv_cache_bytes
+from .links import LinkPlan, link_seconds
+from .model_spec import ModelSpec
+from .phase import PhaseTime, Resident, combine_gpus
+from .placement import Placement
+from .roofline import roofline
+
+
+def decode_time(spec: ModelSpec, hw: BuildArrays, placement: Placement, res: Resident,
+                links: LinkPlan, context_tokens: int, kv_bytes_per_element: float, split: str,
+                engine: EngineProfile) -> PhaseTime:
+    """Seconds per output token.
+
+    Per device d (a card, or the CPU with its RAM):
+      bytes_d = A_d + X_d * k/E + KV_d(C)                (resident always-active, active share of
+                                                           resident experts, its layers' KV cache)
+      FLOPs_d = 2 (A_d' + X_d' * k/E) + share_d * F_attn(C)  (primes: parameters, not bytes)
+      t_d = max(bytes_d / (B_d eta_mem), FLOPs_d / (F_d eta_comp))
+    TPOT = sum_d t_d + links + t_token   (layer split; tensor split takes the slowest card)
+    """
+    k_over_e = spec.active_fraction
+    kv_total = kv_cache_bytes(context_tokens, spec.kv_elements_per_token_per_layer,
+                              kv_bytes_per_element, spec.n_layers, spec.n_window_layers,
+                              spec.window_tokens)
+    attn_total = attention_flops(
+        spec.attn_flops_decode_per_position_per_layer,
+        attended_positions_sum(context_tokens, 1),
+        attended_positions_sum(context_tokens, 1, spec.window_tokens),
+        spec.n_layers, spec.n_window_layers,
+    )
+    card_bytes = res.card_dense_bytes + res.card_expert_bytes * k_over_e + res.card_layer_frac * kv_total
+    card_flops = (2.0 * (res.card_dense_params + res.card_expert_params * k_over_e)
+                  + res.card_layer_frac * attn_total)
+    card = roofline(card_bytes, card_flops, hw.gpu_bandwidth_gb_s, hw.gpu_tflops,
+                    engine.gpu_memory_eff, engine.gpu_compute_eff)
+    cpu_bytes = res.ram_dense_bytes + res.ram_expert_bytes * k_over_e + res.ram_layer_frac * kv_total
+    cpu_flops = (2.0 * (res.ram_dense_params + res.ram_expert_params * k_over_e)
+                 + res.ram_layer_frac * attn_total)
+    cpu = roofline(cpu_bytes, cpu_flops, hw.ram_bandwidth_gb_s, hw.cpu_tflops,
+                   engine.cpu_memory_eff, engine.cpu_compute_eff)
+    zeros = np.zeros_like(cpu.memory_s)
+    return PhaseTime(
+        gpu_card=card,
+        gpus_s=combine_gpus(card, hw, placement, split),
+        cpu=cpu,
+        stream_s=zeros,
+        streamed=np.zeros(zeros.shape, dtype=bool),
+        link_s=link_seconds(links, 1.0, 1.0, spec.activation_bytes_per_token, engine.link_eff,
+                            engine.hop_latency_s),
+        overhead_s=zeros + engine.decode_token_overhead_s,
+    )
