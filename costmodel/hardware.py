@@ -47,7 +47,9 @@ class Motherboard(Buyable):
     """A board with `ram_slots` DIMM slots and `pcie_slots` GPU slots of generation `pcie_gen`.
 
     Optional: `memory_channels` caps RAM bandwidth at channels x per-channel rate; `pcie_lanes` is
-    the lane count of each GPU slot (16 unless `slot_lanes` lists them one by one)."""
+    the lane count of each GPU slot (16 unless `slot_lanes` lists them one by one);
+    `pcie_gb_s_per_lane` replaces the PCIe table's per-lane rate when set (the request's figure:
+    64 GB/s per 8 lanes = 8 GB/s per lane)."""
 
     ram_slots: int
     pcie_slots: int
@@ -59,10 +61,12 @@ class Motherboard(Buyable):
     pcie_lanes: int = 16
     slot_lanes: tuple[int, ...] = ()
     slot_gens: tuple[int, ...] = ()
+    pcie_gb_s_per_lane: float = 0.0
 
     def __post_init__(self) -> None:
         self._check_price()
         owner = self._owner()
+        check_number(owner, "pcie_gb_s_per_lane", self.pcie_gb_s_per_lane, low=0, high=100)
         check_int(owner, "ram_slots", self.ram_slots, low=0, high=64)
         check_int(owner, "pcie_slots", self.pcie_slots, low=0, high=32)
         check_int(owner, "pcie_gen", self.pcie_gen, low=1, high=6)

@@ -19,10 +19,13 @@ from .workload import MAX_KV_BYTES_PER_ELEMENT, Workload
 
 def gpu_link_gb_s(board: Motherboard, gpu: GPU, slot_index: int) -> float:
     """Host link of a card [GB/s per direction]: the lower PCIe generation of card and slot, the
-    fewer lanes of the two (an RTX 3090 is a PCIe 4.0 x16 card)."""
+    fewer lanes of the two (an RTX 3090 is a PCIe 4.0 x16 card), or the board's stated per-lane rate."""
     slot_gen, slot_lanes = board.slot(slot_index)
+    lanes = min(slot_lanes, gpu.pcie_lanes)
+    if board.pcie_gb_s_per_lane:
+        return lanes * board.pcie_gb_s_per_lane
     gen = min(slot_gen, gpu.pcie_gen) if gpu.pcie_gen else slot_gen
-    return pcie_link_gb_per_s(gen, min(slot_lanes, gpu.pcie_lanes))
+    return pcie_link_gb_per_s(gen, lanes)
 
 
 def resolve_engine(engine: EngineProfile | str | None, llm: LLM) -> EngineProfile:
