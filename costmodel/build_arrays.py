@@ -16,6 +16,8 @@ from .validation import InputError
 
 def _as_2d(name: str, values: ArrayLike) -> NDArray[np.float64]:
     arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -72,7 +74,7 @@ class BuildArrays:
                 index = np.argwhere(bad)[0]
                 raise InputError(
                     f"BuildArrays: field '{name}' at index {tuple(int(i) for i in index)} = "
-                    f"{arr[tuple(index)]!r}; allowed: finite and >= 0"
+                    f"{float(arr[tuple(index)])!r}; allowed: finite and >= 0"
                 )
         present = self.gpu_count > 0
         for name in ("gpu_vram_gb", "gpu_bandwidth_gb_s", "gpu_tflops", "gpu_link_gb_s"):
