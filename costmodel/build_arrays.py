@@ -61,6 +61,10 @@ class BuildArrays:
         built.check()
         return built
 
+    def rows(self, index: slice | NDArray[np.int64]) -> BuildArrays:
+        """The builds at `index` (a slice or integer array), as a new BuildArrays."""
+        return BuildArrays(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+
     @property
     def n_builds(self) -> int:
         return self.ram_gb.shape[0]

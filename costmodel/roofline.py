@@ -1,4 +1,7 @@
-"""Time of one device on one piece of work: the roofline. docs/formulas.md, section Roofline."""
+"""Time of one device on one piece of work: the roofline. docs/formulas.md, section Roofline.
+
+Rates enter as seconds per byte and seconds per FLOP, 1 / (rate * efficiency), computed once per
+build (`seconds_per_unit`) so the many byte and FLOP counts of a call are multiplications."""
 
 from __future__ import annotations
 
@@ -26,22 +29,23 @@ class DeviceTime:
         return self.memory_s >= self.compute_s
 
 
+def seconds_per_unit(rate: ArrayLike, unit: float, efficiency: float) -> NDArray[np.float64]:
+    """1 / (rate * unit * efficiency): seconds per byte (rate in GB/s, unit 10^9) or per FLOP (rate
+    in TFLOPS, unit 10^12). Zero where the rate is zero (an absent device takes no time)."""
+    r = np.asarray(rate, dtype=np.float64) * (unit * efficiency)
+    return np.divide(1.0, r, out=np.zeros(r.shape), where=r > 0)
+
+
 def transfer_seconds(bytes_moved: ArrayLike, bandwidth_gb_s: ArrayLike,
                      efficiency: float) -> NDArray[np.float64]:
-    """t = bytes / (bandwidth * 10^9 * efficiency) [s]; zero bytes take zero time, also where the
-    bandwidth is zero (an absent device)."""
-    b = np.asarray(bytes_moved, dtype=np.float64)
-    rate = np.asarray(bandwidth_gb_s, dtype=np.float64) * BYTES_PER_GB * efficiency
-    b, rate = np.broadcast_arrays(b, rate)
-    return np.divide(b, rate, out=np.zeros(b.shape), where=rate > 0)
+    """t = bytes / (bandwidth * 10^9 * efficiency) [s]; zero where the bandwidth is zero."""
+    return np.asarray(bytes_moved, dtype=np.float64) * seconds_per_unit(bandwidth_gb_s, BYTES_PER_GB,
+                                                                        efficiency)
 
 
 def compute_seconds(flops: ArrayLike, tflops: ArrayLike, efficiency: float) -> NDArray[np.float64]:
     """t = FLOPs / (TFLOPS * 10^12 * efficiency) [s]; zero where the device is absent."""
-    f = np.asarray(flops, dtype=np.float64)
-    rate = np.asarray(tflops, dtype=np.float64) * FLOPS_PER_TFLOPS * efficiency
-    f, rate = np.broadcast_arrays(f, rate)
-    return np.divide(f, rate, out=np.zeros(f.shape), where=rate > 0)
+    return np.asarray(flops, dtype=np.float64) * seconds_per_unit(tflops, FLOPS_PER_TFLOPS, efficiency)
 
 
 def roofline(bytes_read: ArrayLike, flops: ArrayLike, bandwidth_gb_s: ArrayLike, tflops: ArrayLike,
@@ -52,7 +56,13 @@ def roofline(bytes_read: ArrayLike, flops: ArrayLike, bandwidth_gb_s: ArrayLike,
     the two terms instead, which double-counts when loads and math overlap, as they do in GPU and
     CPU matmul kernels.
     """
-    return DeviceTime(
-        memory_s=transfer_seconds(bytes_read, bandwidth_gb_s, memory_eff),
-        compute_s=compute_seconds(flops, tflops, compute_eff),
-    )
+    return roofline_from_inverse(bytes_read, flops,
+                                 seconds_per_unit(bandwidth_gb_s, BYTES_PER_GB, memory_eff),
+                                 seconds_per_unit(tflops, FLOPS_PER_TFLOPS, compute_eff))
+
+
+def roofline_from_inverse(bytes_read: ArrayLike, flops: ArrayLike, s_per_byte: NDArray[np.float64],
+                          s_per_flop: NDArray[np.float64]) -> DeviceTime:
+    """The roofline with precomputed seconds per byte and per FLOP."""
+    return DeviceTime(memory_s=np.asarray(bytes_read) * s_per_byte,
+                      compute_s=np.asarray(flops) * s_per_flop)
