@@ -1,0 +1,242 @@
+"""Enumerate builds as arrays, one board at a time: GPU configurations x memory configurations.
+
+A memory configuration is a CPU (one per socket), a RAM module and a module count; a GPU
+configuration is a count per GPU type. A board's candidates are their product, turned into
+BuildArrays with np.repeat / np.tile, so the cost model sees every build of a board in one call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from catalogs import Catalog
+from catalogs.compat import (
+    BASE_SYSTEM_W,
+    DEFAULT_2DPC_SPEED_FRAC,
+    cpu_fits_board,
+    ram_fits_board,
+    usable_gpu_slots,
+)
+from catalogs.hardware_rows import cpu_peak_tflops
+from costmodel import BuildArrays
+from costmodel.memory_bandwidth import ram_bandwidth_gb_s
+
+from .parts import BuildParts, gpu_groups
+
+GpuCounts = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class GpuConfigs:
+    """GPU configurations of one board: (n_gc, G) group arrays and (n_gc,) cost and power."""
+
+    gpus: list[GpuCounts]
+    count: NDArray[np.float64]
+    vram_gb: NDArray[np.float64]
+    bandwidth_gb_s: NDArray[np.float64]
+    tflops: NDArray[np.float64]
+    link_gb_s: NDArray[np.float64]
+    cost_usd: NDArray[np.float64]  # NaN: a part to buy has no price
+    power_w: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class MemConfigs:
+    """Memory configurations of one board: (n_mc,) arrays."""
+
+    cpu: list[str]
+    ram: list[str]
+    ram_count: NDArray[np.int64]
+    cpu_tflops: NDArray[np.float64]
+    ram_gb: NDArray[np.float64]
+    ram_bandwidth_gb_s: NDArray[np.float64]
+    cost_usd: NDArray[np.float64]
+    power_w: NDArray[np.float64]
+
+
+def _cost(unit_price: float, count: int, owned: int) -> float:
+    bought = max(count - owned, 0)
+    return 0.0 if bought == 0 else bought * unit_price
+
+
+def count_vectors(gpu_ids: Sequence[str], limits: Sequence[int], max_total: int,
+                  mixed: bool) -> list[GpuCounts]:
+    """No GPU, each type alone at 1..limit cards, and (mixed) every vector with 2+ types whose
+    total is at most max_total."""
+    out: list[GpuCounts] = [()]
+    for gpu_id, limit in zip(gpu_ids, limits, strict=True):
+        out += [((gpu_id, n),) for n in range(1, min(limit, max_total) + 1)]
+    if mixed:
+        ranges = [range(0, min(limit, max_total) + 1) for limit in limits]
+        for counts in itertools.product(*ranges):
+            if sum(1 for c in counts if c) >= 2 and sum(counts) <= max_total:
+                out.append(tuple((g, c) for g, c in zip(gpu_ids, counts, strict=True) if c))
+    return out
+
+
+def gpu_configs(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned: dict[str, int],
+                max_gpus: int, mixed: bool) -> GpuConfigs:
+    rows = catalog.rows
+    board = rows["board"][board_id]
+    slots = len(board["pcie_slots"])
+    limits = [usable_gpu_slots(board, rows["gpu"][g]) for g in gpu_ids]
+    vectors = [v for v in count_vectors(gpu_ids, limits, min(max_gpus, slots), mixed)
+               if all(n <= lim for (g, n), lim in ((gn, limits[list(gpu_ids).index(gn[0])]) for gn in v))]
+    groups = [gpu_groups(board, rows["gpu"], v) for v in vectors]
+    width = max(1, max(len(g) for g in groups))
+    arrays = np.zeros((5, len(vectors), width))
+    for i, grp in enumerate(groups):
+        for j, (count, vram, bw, tflops, link, _) in enumerate(grp):
+            arrays[:, i, j] = (count, vram, bw, tflops, link)
+    cost = np.array([sum(_cost(float(rows["gpu"][g].get("price_usd", math.nan)), n, owned.get(g, 0))
+                         for g, n in v) for v in vectors])
+    power = np.array([sum(rows["gpu"][g]["tdp_w"] * n for g, n in v) for v in vectors], dtype=float)
+    return GpuConfigs(vectors, *arrays, cost_usd=cost, power_w=power)
+
+
+def module_speeds_mt_s(ram: dict, cpu: dict, board: dict, counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """catalogs.compat.effective_mt_s for many module counts at once."""
+    speeds = [ram["mt_s"], cpu["memory_mt_s"], board.get("max_mt_s_1dpc")]
+    base = float(min(x for x in speeds if x is not None))
+    two_dpc = board.get("max_mt_s_2dpc")
+    derated = min(base, two_dpc) if two_dpc is not None else base * DEFAULT_2DPC_SPEED_FRAC
+    return np.where(counts > board["memory_channels"], derated, base)
+
+
+def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemConfigs:
+    """CPU x RAM module x module count (1 .. DIMM slots) for every compatible, undominated part."""
+    rows = catalog.rows
+    board = rows["board"][board_id]
+    sockets = board["sockets"]
+    cpu_ids = undominated([c for c, row in rows["cpu"].items() if cpu_fits_board(row, board)],
+                          rows["cpu"], CPU_BETTER_HIGH, CPU_BETTER_LOW, owned)
+    ram_ids = undominated([r for r, row in rows["ram"].items() if ram_fits_board(row, board)],
+                          rows["ram"], RAM_BETTER_HIGH, RAM_BETTER_LOW, owned)
+    m = np.arange(1, board["dimm_slots"] + 1)
+    parts: dict[str, list] = {k: [] for k in ("cpu", "ram", "count", "tflops", "gb", "bw", "cost", "power")}
+    for cpu_id in cpu_ids:
+        cpu = rows["cpu"][cpu_id]
+        cpu_cost = _cost(float(cpu.get("price_usd", math.nan)), sockets, owned.get(cpu_id, 0))
+        channels = min(board["memory_channels"], cpu["memory_channels"] * sockets)
+        for ram_id in ram_ids:
+            ram = rows["ram"][ram_id]
+            module_gb_s = module_speeds_mt_s(ram, cpu, board, m) * 8 / 1000
+            bw = ram_bandwidth_gb_s(m, module_gb_s, channels, cpu.get("ccd_count", 0) * sockets,
+                                    cpu.get("fclk_ghz", 0.0))
+            unit = float(ram.get("price_usd", math.nan))
+            bought = np.maximum(m - owned.get(ram_id, 0), 0)
+            parts["cpu"] += [cpu_id] * len(m)
+            parts["ram"] += [ram_id] * len(m)
+            parts["count"].append(m)
+            parts["tflops"].append(np.full(len(m), cpu_peak_tflops(cpu) * sockets))
+            parts["gb"].append(m * float(ram["capacity_gb"]))
+            parts["bw"].append(bw)
+            parts["cost"].append(cpu_cost + np.where(bought > 0, bought * unit, 0.0))
+            parts["power"].append(np.full(len(m), cpu["tdp_w"] * sockets, dtype=float))
+    if not parts["cpu"]:
+        empty = np.zeros(0)
+        return MemConfigs([], [], np.zeros(0, dtype=np.int64), empty, empty, empty, empty, empty)
+    cat = {k: np.concatenate(parts[k]) for k in ("count", "tflops", "gb", "bw", "cost", "power")}
+    return MemConfigs(parts["cpu"], parts["ram"], cat["count"], cat["tflops"], cat["gb"], cat["bw"],
+                      cat["cost"], cat["power"])
+
+
+CPU_BETTER_HIGH = ("cores", "base_ghz", "flop_per_cycle_fp32", "memory_mt_s", "memory_channels",
+                   "ccd_count", "fclk_ghz")
+CPU_BETTER_LOW = ("price_usd", "tdp_w")
+RAM_BETTER_HIGH = ("capacity_gb", "mt_s")
+RAM_BETTER_LOW = ("price_usd",)
+GPU_BETTER_HIGH = ("vram_gb", "memory_bw_gbps", "tflops", "pcie_gen", "pcie_lanes")
+GPU_BETTER_LOW = ("price_usd", "tdp_w", "slot_width")
+
+
+def undominated(ids: Sequence[str], rows: dict, better_high: Sequence[str],
+                better_low: Sequence[str], owned: dict[str, int]) -> list[str]:
+    """Drop parts another part beats or equals on every field that can change speed, fit, price
+    or power (a missing price counts as worse than any price; a missing CCD count as no cap).
+    Owned parts are kept: their price is not their cost. Ties keep the first id."""
+    def key(i: str) -> tuple[list[float], list[float]]:
+        r = rows[i]
+        high = [float(r.get(f, math.inf if f == "ccd_count" else 0.0)) for f in better_high]
+        low = [float(r.get(f, math.inf)) for f in better_low]
+        return high, low
+
+    keys = {i: key(i) for i in ids}
+    kept = []
+    for i in ids:
+        hi_i, lo_i = keys[i]
+        beaten = i not in owned and any(
+            j != i and j not in owned
+            and all(a >= b for a, b in zip(keys[j][0], hi_i, strict=True))
+            and all(a <= b for a, b in zip(keys[j][1], lo_i, strict=True))
+            and (keys[j] != keys[i] or ids.index(j) < ids.index(i))
+            for j in ids)
+        if not beaten:
+            kept.append(i)
+    return kept
+
+
+@dataclass(frozen=True)
+class Block:
+    """All builds of one board: candidate i is GPU config i // n_mc and memory config i % n_mc."""
+
+    board: str
+    gpu_slots: int
+    gc: GpuConfigs
+    mc: MemConfigs
+    hw: BuildArrays
+    price_usd: NDArray[np.float64]
+    power_w: NDArray[np.float64]
+
+    @property
+    def n_mem(self) -> int:
+        return len(self.mc.cpu)
+
+    def parts(self, i: int) -> BuildParts:
+        g, m = divmod(int(i), self.n_mem)
+        return BuildParts(self.board, self.mc.cpu[m], self.gc.gpus[g], self.mc.ram[m],
+                          int(self.mc.ram_count[m]))
+
+
+def _priced(configs: GpuConfigs | MemConfigs) -> GpuConfigs | MemConfigs:
+    """The configurations whose parts to buy all have a price."""
+    keep = np.flatnonzero(~np.isnan(configs.cost_usd))
+    values = {}
+    for name in configs.__dataclass_fields__:
+        value = getattr(configs, name)
+        values[name] = [value[i] for i in keep] if isinstance(value, list) else value[keep]
+    return type(configs)(**values)
+
+
+def board_block(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned: dict[str, int],
+                max_gpus: int, mixed: bool) -> Block | None:
+    """Every priced build on `board_id`, or None when the board has no price (and is not owned) or
+    no priced CPU, RAM or GPU configuration fits it."""
+    board_row = catalog.rows["board"][board_id]
+    board_cost = _cost(float(board_row.get("price_usd", math.nan)), 1, owned.get(board_id, 0))
+    if math.isnan(board_cost):
+        return None
+    mc = _priced(mem_configs(board_id, catalog, owned))
+    gc = _priced(gpu_configs(board_id, gpu_ids, catalog, owned, max_gpus, mixed))
+    if not mc.cpu or not gc.gpus:
+        return None
+    n_gc, n_mc = len(gc.gpus), len(mc.cpu)
+
+    def per_gpu(a: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.repeat(a, n_mc, axis=0)
+
+    def per_mem(a: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.tile(a, n_gc)
+
+    hw = BuildArrays(per_gpu(gc.count), per_gpu(gc.vram_gb), per_gpu(gc.bandwidth_gb_s),
+                     per_gpu(gc.tflops), per_gpu(gc.link_gb_s), per_mem(mc.cpu_tflops),
+                     per_mem(mc.ram_gb), per_mem(mc.ram_bandwidth_gb_s))
+    price = board_cost + per_gpu(gc.cost_usd) + per_mem(mc.cost_usd)
+    power = per_gpu(gc.power_w) + per_mem(mc.power_w) + BASE_SYSTEM_W
+    return Block(board_id, len(board_row["pcie_slots"]), gc, mc, hw, price, power)

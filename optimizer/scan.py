@@ -1,0 +1,68 @@
+"""Evaluate every candidate build of a query with the vectorized cost model, board by board."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from catalogs import Catalog
+from costmodel import EngineProfile, ModelSpec, Workload
+from costmodel.speeds import Speeds, evaluate_speeds
+
+from .candidates import GPU_BETTER_HIGH, GPU_BETTER_LOW, Block, board_block, undominated
+from .query import Query, meets_targets
+
+
+@dataclass(frozen=True)
+class ScannedBlock:
+    """One board's candidates with their speeds; `within` = fits the budget and power cap,
+    `ok` = within and meets every target."""
+
+    block: Block
+    speeds: Speeds
+    within: NDArray[np.bool_]
+    ok: NDArray[np.bool_]
+
+
+def allowed_gpu_ids(query: Query, catalog: Catalog) -> list[str]:
+    """The GPU types to search: the query's list (checked ids) or every catalog GPU not dominated
+    by a cheaper, better one (optimizer.candidates.undominated); owned GPUs always."""
+    if query.gpu_types:
+        return [catalog.gpu(g).id or g for g in query.gpu_types]
+    ids = list(catalog.rows["gpu"])
+    return undominated(ids, catalog.rows["gpu"], GPU_BETTER_HIGH, GPU_BETTER_LOW, dict(query.owned))
+
+
+def scan(query: Query, catalog: Catalog, spec: ModelSpec, workload: Workload,
+         engine: EngineProfile) -> Iterator[ScannedBlock]:
+    """Yield every board's evaluated candidates (boards without a price or fitting parts skipped)."""
+    gpu_ids = allowed_gpu_ids(query, catalog)
+    owned = dict(query.owned)
+    for board_id in catalog.rows["board"]:
+        block = board_block(board_id, gpu_ids, catalog, owned, query.max_gpus, query.mixed)
+        if block is None:
+            continue
+        within = np.ones(block.hw.n_builds, dtype=bool)
+        if query.budget_usd is not None:
+            within &= block.price_usd <= query.budget_usd
+        if query.power_cap_w is not None:
+            within &= block.power_w <= query.power_cap_w
+        speeds = evaluate_speeds(spec, block.hw, workload, engine)
+        ok = within & speeds.fits & meets_targets(query, speeds.decode_tokens_per_s,
+                                                 speeds.prefill_tokens_per_s,
+                                                 speeds.time_to_first_token_s)
+        yield ScannedBlock(block, speeds, within, ok)
+
+
+def skipped_for_price(catalog: Catalog, owned: dict[str, int]) -> list[str]:
+    """Notices for parts the search skips because they have no price (and are not owned)."""
+    notices = []
+    for kind in ("board", "cpu", "gpu", "ram"):
+        missing = sorted(i for i, row in catalog.rows[kind].items()
+                         if "price_usd" not in row and i not in owned)
+        if missing:
+            notices.append(f"skipped {len(missing)} {kind} rows without a price: {', '.join(missing)}")
+    return notices
