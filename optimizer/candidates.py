@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,6 +188,7 @@ class Block:
 
     board: str
     gpu_slots: int
+    board_cost_usd: float
     gc: GpuConfigs
     mc: MemConfigs
     hw: BuildArrays
@@ -206,7 +207,11 @@ class Block:
 
 def _priced(configs: GpuConfigs | MemConfigs) -> GpuConfigs | MemConfigs:
     """The configurations whose parts to buy all have a price."""
-    keep = np.flatnonzero(~np.isnan(configs.cost_usd))
+    return _take(configs, np.flatnonzero(~np.isnan(configs.cost_usd)))
+
+
+def _take(configs: GpuConfigs | MemConfigs, keep: NDArray[np.int64]) -> GpuConfigs | MemConfigs:
+    """The configurations at positions `keep`."""
     values = {}
     for name in configs.__dataclass_fields__:
         value = getattr(configs, name)
@@ -214,29 +219,40 @@ def _priced(configs: GpuConfigs | MemConfigs) -> GpuConfigs | MemConfigs:
     return type(configs)(**values)
 
 
-def board_block(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned: dict[str, int],
-                max_gpus: int, mixed: bool) -> Block | None:
-    """Every priced build on `board_id`, or None when the board has no price (and is not owned) or
-    no priced CPU, RAM or GPU configuration fits it."""
+MAX_BLOCK_BUILDS = 262_144
+"""Builds materialized at once: a board's GPU configurations are cut into slices so that one slice
+times its memory configurations stays under this count (about 20 MB of arrays), whatever the
+catalog size; the cost model then walks each slice in cache-sized chunks."""
+
+
+def board_blocks(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned: dict[str, int],
+                 max_gpus: int, mixed: bool) -> Iterator[Block]:
+    """Every priced build on `board_id`, in blocks of at most MAX_BLOCK_BUILDS builds (a single GPU
+    configuration may exceed it when the board alone has more memory configurations). Nothing when
+    the board has no price (and is not owned) or no priced CPU, RAM or GPU configuration fits it."""
     board_row = catalog.rows["board"][board_id]
     board_cost = _cost(float(board_row.get("price_usd", math.nan)), 1, owned.get(board_id, 0))
     if math.isnan(board_cost):
-        return None
+        return
     mc = _priced(mem_configs(board_id, catalog, owned))
-    gc = _priced(gpu_configs(board_id, gpu_ids, catalog, owned, max_gpus, mixed))
-    if not mc.cpu or not gc.gpus:
-        return None
-    n_gc, n_mc = len(gc.gpus), len(mc.cpu)
+    gc_all = _priced(gpu_configs(board_id, gpu_ids, catalog, owned, max_gpus, mixed))
+    n_mc = len(mc.cpu)
+    if not n_mc or not gc_all.gpus:
+        return
+    step = max(1, MAX_BLOCK_BUILDS // n_mc)
+    for first in range(0, len(gc_all.gpus), step):
+        gc = _take(gc_all, np.arange(first, min(first + step, len(gc_all.gpus))))
+        n_gc = len(gc.gpus)
 
-    def per_gpu(a: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.repeat(a, n_mc, axis=0)
+        def per_gpu(a: NDArray[np.float64], n_gc: int = n_gc) -> NDArray[np.float64]:
+            return np.repeat(a, n_mc, axis=0)
 
-    def per_mem(a: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.tile(a, n_gc)
+        def per_mem(a: NDArray[np.float64], n_gc: int = n_gc) -> NDArray[np.float64]:
+            return np.tile(a, n_gc)
 
-    hw = BuildArrays(per_gpu(gc.count), per_gpu(gc.vram_gb), per_gpu(gc.bandwidth_gb_s),
-                     per_gpu(gc.tflops), per_gpu(gc.link_gb_s), per_mem(mc.cpu_tflops),
-                     per_mem(mc.ram_gb), per_mem(mc.ram_bandwidth_gb_s))
-    price = board_cost + per_gpu(gc.cost_usd) + per_mem(mc.cost_usd)
-    power = per_gpu(gc.power_w) + per_mem(mc.power_w) + BASE_SYSTEM_W
-    return Block(board_id, len(board_row["pcie_slots"]), gc, mc, hw, price, power)
+        hw = BuildArrays(per_gpu(gc.count), per_gpu(gc.vram_gb), per_gpu(gc.bandwidth_gb_s),
+                         per_gpu(gc.tflops), per_gpu(gc.link_gb_s), per_mem(mc.cpu_tflops),
+                         per_mem(mc.ram_gb), per_mem(mc.ram_bandwidth_gb_s))
+        price = board_cost + per_gpu(gc.cost_usd) + per_mem(mc.cost_usd)
+        power = per_gpu(gc.power_w) + per_mem(mc.power_w) + BASE_SYSTEM_W
+        yield Block(board_id, len(board_row["pcie_slots"]), board_cost, gc, mc, hw, price, power)

@@ -99,12 +99,11 @@ def pareto(query: Query, axis: str = "decode", catalog: Catalog | None = None,
             price.append(b.block.price_usd[i])
             dec.append(b.speeds.decode_tokens_per_s[i])
             pre.append(b.speeds.prefill_tokens_per_s[i])
-            where.append((b, int(i)))
+            where.append(b.block.parts(int(i)))
     price_a, dec_a, pre_a = np.array(price), np.array(dec), np.array(pre)
     front = np.flatnonzero(_front(axis, price_a, dec_a, pre_a))
     front = front[np.argsort(price_a[front], kind="stable")][:max_points]
-    points = [confirm(where[k][0].block.parts(where[k][1]), query, catalog, spec, workload, engine,
-                      float(dec_a[k])) for k in front]
+    points = [confirm(where[k], query, catalog, spec, workload, engine, float(dec_a[k])) for k in front]
     return ParetoResult(axis, points, evaluated, time.perf_counter() - start,
                         skipped_for_price(catalog, dict(query.owned)))
 

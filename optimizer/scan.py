@@ -12,19 +12,23 @@ from catalogs import Catalog
 from costmodel import EngineProfile, ModelSpec, Workload
 from costmodel.speeds import Speeds, evaluate_speeds
 
-from .candidates import GPU_BETTER_HIGH, GPU_BETTER_LOW, Block, board_block, undominated
+from .candidates import GPU_BETTER_HIGH, GPU_BETTER_LOW, Block, board_blocks, undominated
 from .query import Query, meets_targets
 
 
 @dataclass(frozen=True)
 class ScannedBlock:
-    """One board's candidates with their speeds; `within` = fits the budget and power cap,
-    `ok` = within and meets every target."""
+    """One block of a board's candidates with their speeds; `within` = inside the budget and power
+    cap, `meets_targets` = every target met, `ok` = both, and the build fits."""
 
     block: Block
     speeds: Speeds
     within: NDArray[np.bool_]
-    ok: NDArray[np.bool_]
+    meets_targets: NDArray[np.bool_]
+
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        return self.within & self.speeds.fits & self.meets_targets
 
 
 def allowed_gpu_ids(query: Query, catalog: Catalog) -> list[str]:
@@ -38,23 +42,27 @@ def allowed_gpu_ids(query: Query, catalog: Catalog) -> list[str]:
 
 def scan(query: Query, catalog: Catalog, spec: ModelSpec, workload: Workload,
          engine: EngineProfile) -> Iterator[ScannedBlock]:
-    """Yield every board's evaluated candidates (boards without a price or fitting parts skipped)."""
+    """Yield every board's evaluated candidates, block by block (boards without a price or fitting
+    parts skipped). Consumers reduce each block before the next, so memory stays bounded."""
     gpu_ids = allowed_gpu_ids(query, catalog)
     owned = dict(query.owned)
     for board_id in catalog.rows["board"]:
-        block = board_block(board_id, gpu_ids, catalog, owned, query.max_gpus, query.mixed)
-        if block is None:
-            continue
-        within = np.ones(block.hw.n_builds, dtype=bool)
-        if query.budget_usd is not None:
-            within &= block.price_usd <= query.budget_usd
-        if query.power_cap_w is not None:
-            within &= block.power_w <= query.power_cap_w
-        speeds = evaluate_speeds(spec, block.hw, workload, engine)
-        ok = within & speeds.fits & meets_targets(query, speeds.decode_tokens_per_s,
-                                                 speeds.prefill_tokens_per_s,
-                                                 speeds.time_to_first_token_s)
-        yield ScannedBlock(block, speeds, within, ok)
+        for block in board_blocks(board_id, gpu_ids, catalog, owned, query.max_gpus, query.mixed):
+            yield _evaluated(block, query, spec, workload, engine)
+
+
+def _evaluated(block: Block, query: Query, spec: ModelSpec, workload: Workload,
+               engine: EngineProfile) -> ScannedBlock:
+    """Speeds, limits and targets of every build in `block`."""
+    within = np.ones(block.hw.n_builds, dtype=bool)
+    if query.budget_usd is not None:
+        within &= block.price_usd <= query.budget_usd
+    if query.power_cap_w is not None:
+        within &= block.power_w <= query.power_cap_w
+    speeds = evaluate_speeds(spec, block.hw, workload, engine)
+    meets = meets_targets(query, speeds.decode_tokens_per_s, speeds.prefill_tokens_per_s,
+                          speeds.time_to_first_token_s)
+    return ScannedBlock(block, speeds, within, meets)
 
 
 def skipped_for_price(catalog: Catalog, owned: dict[str, int]) -> list[str]:

@@ -12,9 +12,9 @@ from catalogs import Catalog, load_catalog
 from costmodel import EngineProfile, ModelSpec, Workload, evaluate
 from costmodel.report import build_report
 
-from .cpsat import solve_cheapest
+from .cpsat import PairTable, solve_cheapest
 from .parts import BuildParts, build_arrays, power_of
-from .query import Query, finite_or_none, resolve
+from .query import Query, meets_targets, resolve
 from .result import INFEASIBLE, OPTIMAL, FoundBuild, SearchResult
 from .scan import ScannedBlock, scan, skipped_for_price
 
@@ -38,69 +38,103 @@ def confirm(parts: BuildParts, query: Query, catalog: Catalog, spec: ModelSpec, 
                       decode, report["prefill_tokens_per_s"], report["time_to_first_token_s"], report)
 
 
+def _verify(build: FoundBuild, query: Query) -> None:
+    """An answer must meet every target and limit when re-evaluated without the search."""
+    nan = float("nan")
+    ok = meets_targets(query, np.array([build.decode_tokens_per_s or nan]),
+                       np.array([build.prefill_tokens_per_s or nan]),
+                       np.array([build.time_to_first_token_s or nan]))[0]
+    if query.budget_usd is not None:
+        ok &= build.price_usd <= query.budget_usd + 1e-6
+    if query.power_cap_w is not None:
+        ok &= build.power_w <= query.power_cap_w + 1e-9
+    if not ok:
+        raise RuntimeError(f"re-check failed: {build.parts_ref} does not meet the query when re-evaluated")
+
+
 def _uses_solver(query: Query) -> bool:
     return bool(query.mixed or query.owned or query.budget_usd is not None
                 or query.power_cap_w is not None)
 
 
+class _Cheapest:
+    """The k cheapest candidates that meet the targets, over all blocks (ties: fastest decode)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.items: list[tuple[float, float, int, BuildParts]] = []
+        self.seen = 0
+
+    def add(self, b: ScannedBlock) -> None:
+        idx = np.flatnonzero(b.ok)
+        if idx.size == 0:
+            return
+        take = idx[np.lexsort((-b.speeds.decode_tokens_per_s[idx], b.block.price_usd[idx]))[: self.k]]
+        for i in take:
+            self.seen += 1
+            self.items.append((float(b.block.price_usd[i]), -float(b.speeds.decode_tokens_per_s[i]),
+                               self.seen, b.block.parts(int(i))))
+        self.items = heapq.nsmallest(self.k, self.items)
+
+    def best(self) -> list[BuildParts]:
+        return [parts for *_, parts in sorted(self.items)]
+
+
+class _Fastest:
+    """The fastest fitting build within budget and power: by decode speed when a decode target was
+    asked (or none was), else by prefill speed."""
+
+    def __init__(self, query: Query) -> None:
+        self.by_prefill = query.decode_tokens_per_s is None and (
+            query.prefill_tokens_per_s is not None or query.time_to_first_token_s is not None)
+        self.speed = -np.inf
+        self.parts: BuildParts | None = None
+
+    def add(self, b: ScannedBlock) -> None:
+        speed = b.speeds.prefill_tokens_per_s if self.by_prefill else b.speeds.decode_tokens_per_s
+        mask = b.within & b.speeds.fits
+        if mask.any():
+            i = int(np.flatnonzero(mask)[np.argmax(speed[mask])])
+            if speed[i] > self.speed:
+                self.speed, self.parts = float(speed[i]), b.block.parts(i)
+
+
 def cheapest(query: Query, catalog: Catalog | None = None) -> SearchResult:
-    """The cheapest build in the catalogs that meets the query's targets."""
+    """The cheapest build in the catalogs that meets the query's targets: enumeration with the
+    vectorized cost model; CP-SAT over the evaluated table when the query has mixed GPUs, owned
+    parts, a budget or a power cap. Every answer is re-checked through the one-build path."""
     start = time.perf_counter()
     catalog = catalog or load_catalog()
     spec, workload, engine = resolve(query, catalog)
-    blocks = list(scan(query, catalog, spec, workload, engine))
-    evaluated = sum(b.block.hw.n_builds for b in blocks)
-    notices = skipped_for_price(catalog, dict(query.owned))
-    if _uses_solver(query):
-        chosen, bound, status, solver = solve_cheapest(blocks, query)
+    use_solver = _uses_solver(query)
+    table, top, fastest = PairTable(), _Cheapest(query.top_k), _Fastest(query)
+    evaluated = 0
+    for b in scan(query, catalog, spec, workload, engine):
+        evaluated += b.block.hw.n_builds
+        if use_solver:
+            table.add(b)
+        else:
+            top.add(b)
+        fastest.add(b)
+    if use_solver:
+        chosen, bound, status = solve_cheapest(table, query)
+        solver = "cp-sat"
     else:
-        chosen, bound, status, solver = _cheapest_by_enumeration(blocks, query.top_k), None, None, "enumeration"
-    found = [confirm(b.block.parts(i), query, catalog, spec, workload, engine,
-                     float(b.speeds.decode_tokens_per_s[i])) for b, i in chosen]
+        chosen, bound, status, solver = top.best(), None, OPTIMAL, "enumeration"
+    found = [confirm(parts, query, catalog, spec, workload, engine) for parts in chosen]
+    for build in found:
+        _verify(build, query)
+    notices = skipped_for_price(catalog, dict(query.owned))
+    wall = time.perf_counter() - start
     if found:
         best = found[0]
-        return SearchResult(status or OPTIMAL, "cheapest build meeting the targets", best, found[1:],
-                            None, bound if bound is not None else best.price_usd,
-                            time.perf_counter() - start, evaluated, solver,
+        return SearchResult(status, "cheapest build meeting the targets", best, found[1:], None,
+                            best.price_usd if bound is None else bound, wall, evaluated, solver,
                             binding(best, query, catalog), notices)
-    reach = _best_reachable(blocks, query)
-    best_reachable = None if reach is None else confirm(
-        reach[0].block.parts(reach[1]), query, catalog, spec, workload, engine)
+    reachable = None if fastest.parts is None else confirm(fastest.parts, query, catalog, spec,
+                                                            workload, engine)
     return SearchResult(INFEASIBLE, "no build in the catalogs meets the targets within the limits",
-                        None, [], best_reachable, None, time.perf_counter() - start, evaluated,
-                        solver, [], notices)
-
-
-def _cheapest_by_enumeration(blocks: list[ScannedBlock], k: int) -> list[tuple[ScannedBlock, int]]:
-    """The k cheapest candidates that meet the targets, cheapest first (ties: fastest decode)."""
-    heap: list[tuple[float, float, int, int]] = []
-    for bi, b in enumerate(blocks):
-        idx = np.flatnonzero(b.ok)
-        if idx.size == 0:
-            continue
-        prices = b.block.price_usd[idx]
-        take = idx[np.argsort(prices, kind="stable")[:k]]
-        for i in take:
-            heap.append((float(b.block.price_usd[i]), -float(b.speeds.decode_tokens_per_s[i]), bi, int(i)))
-    best = heapq.nsmallest(k, heap)
-    return [(blocks[bi], i) for _, _, bi, i in best]
-
-
-def _best_reachable(blocks: list[ScannedBlock], query: Query) -> tuple[ScannedBlock, int] | None:
-    """The fastest fitting build within budget and power: by decode speed when a decode target was
-    asked (or none was), else by prefill speed."""
-    by_prefill = query.decode_tokens_per_s is None and (
-        query.prefill_tokens_per_s is not None or query.time_to_first_token_s is not None)
-    best: tuple[float, ScannedBlock, int] | None = None
-    for b in blocks:
-        speed = b.speeds.prefill_tokens_per_s if by_prefill else b.speeds.decode_tokens_per_s
-        mask = b.within & b.speeds.fits
-        if not mask.any():
-            continue
-        i = int(np.flatnonzero(mask)[np.argmax(speed[mask])])
-        if best is None or speed[i] > best[0]:
-            best = (float(speed[i]), b, i)
-    return None if best is None else (best[1], best[2])
+                        None, [], reachable, None, wall, evaluated, solver, [], notices)
 
 
 BINDING_SLACK = 0.10
@@ -133,7 +167,3 @@ def binding(found: FoundBuild, query: Query, catalog: Catalog) -> list[str]:
     if query.power_cap_w is not None and found.power_w >= (1 - BINDING_SLACK) * query.power_cap_w:
         out.append(f"power: {found.power_w:.0f} of {query.power_cap_w:.0f} W")
     return out
-
-
-def finite(x: float) -> float | None:
-    return finite_or_none(x)
