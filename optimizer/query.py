@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -104,6 +103,3 @@ def meets_targets(query: Query, decode: NDArray[np.float64], prefill: NDArray[np
         ok &= ttft <= query.time_to_first_token_s
     return ok
 
-
-def finite_or_none(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
