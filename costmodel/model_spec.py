@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from .architecture import ModelArch, Quantization, count_params
 from .units import BITS_PER_BYTE
-from .validation import InputError, check_number
 
 DEFAULT_LAYERS_WHEN_UNKNOWN = 60
 """Layer count assumed for an `LLM` without `n_layers` (the request: 'about 60 layers')."""

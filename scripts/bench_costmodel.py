@@ -11,8 +11,18 @@ import time
 
 import numpy as np
 
-from costmodel import (CPU, GPU, LLM, RAM, BuildArrays, EngineProfile, Motherboard, PCBuild,
-                       Workload, evaluate)
+from costmodel import (
+    CPU,
+    GPU,
+    LLM,
+    RAM,
+    BuildArrays,
+    EngineProfile,
+    Motherboard,
+    PCBuild,
+    Workload,
+    evaluate,
+)
 from costmodel.speeds import evaluate_speeds
 
 R1 = LLM("DeepSeek-R1", 671, 37.55, 17.12, 4 * 7168e-9, 35136e-9, 7168, bits_per_weight=4.82,
