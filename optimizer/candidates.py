@@ -152,27 +152,32 @@ CPU_BETTER_HIGH = ("cores", "base_ghz", "flop_per_cycle_fp32", "memory_mt_s", "m
 CPU_BETTER_LOW = ("price_usd", "tdp_w")
 RAM_BETTER_HIGH = ("capacity_gb", "mt_s")
 RAM_BETTER_LOW = ("price_usd",)
-GPU_BETTER_HIGH = ("vram_gb", "memory_bw_gbps", "tflops", "pcie_gen", "pcie_lanes")
+GPU_BETTER_HIGH = ("memory_bw_gbps", "tflops", "pcie_gen", "pcie_lanes")
+GPU_SAME = ("vram_gb",)
+"""More VRAM is not always faster: it moves experts from RAM to the card, which is slower when the
+card reads slower than the CPU's RAM (a P40's 347 GB/s against 12 DDR5 channels). So a card only
+dominates cards of the same VRAM."""
 GPU_BETTER_LOW = ("price_usd", "tdp_w", "slot_width")
 
 
 def undominated(ids: Sequence[str], rows: dict, better_high: Sequence[str],
-                better_low: Sequence[str], owned: dict[str, int]) -> list[str]:
+                better_low: Sequence[str], owned: dict[str, int], same: Sequence[str] = ()) -> list[str]:
     """Drop parts another part beats or equals on every field that can change speed, fit, price
-    or power (a missing price counts as worse than any price; a missing CCD count as no cap).
-    Owned parts are kept: their price is not their cost. Ties keep the first id."""
-    def key(i: str) -> tuple[list[float], list[float]]:
+    or power (a missing price counts as worse than any price; a missing CCD count as no cap), among
+    parts equal on the `same` fields. Owned parts are kept: their price is not their cost. Ties keep
+    the first id."""
+    def key(i: str) -> tuple[list[float], list[float], list[float]]:
         r = rows[i]
         high = [float(r.get(f, math.inf if f == "ccd_count" else 0.0)) for f in better_high]
         low = [float(r.get(f, math.inf)) for f in better_low]
-        return high, low
+        return high, low, [float(r[f]) for f in same]
 
     keys = {i: key(i) for i in ids}
     kept = []
     for i in ids:
-        hi_i, lo_i = keys[i]
+        hi_i, lo_i, same_i = keys[i]
         beaten = i not in owned and any(
-            j != i and j not in owned
+            j != i and j not in owned and keys[j][2] == same_i
             and all(a >= b for a, b in zip(keys[j][0], hi_i, strict=True))
             and all(a <= b for a, b in zip(keys[j][1], lo_i, strict=True))
             and (keys[j] != keys[i] or ids.index(j) < ids.index(i))

@@ -12,7 +12,7 @@ from catalogs import Catalog
 from costmodel import EngineProfile, ModelSpec, Workload
 from costmodel.speeds import Speeds, evaluate_speeds
 
-from .candidates import GPU_BETTER_HIGH, GPU_BETTER_LOW, Block, board_blocks, undominated
+from .candidates import GPU_BETTER_HIGH, GPU_BETTER_LOW, GPU_SAME, Block, board_blocks, undominated
 from .query import Query, meets_targets
 
 
@@ -37,7 +37,8 @@ def allowed_gpu_ids(query: Query, catalog: Catalog) -> list[str]:
     if query.gpu_types:
         return [catalog.gpu(g).id or g for g in query.gpu_types]
     ids = list(catalog.rows["gpu"])
-    return undominated(ids, catalog.rows["gpu"], GPU_BETTER_HIGH, GPU_BETTER_LOW, dict(query.owned))
+    return undominated(ids, catalog.rows["gpu"], GPU_BETTER_HIGH, GPU_BETTER_LOW, dict(query.owned),
+                       GPU_SAME)
 
 
 def scan(query: Query, catalog: Catalog, spec: ModelSpec, workload: Workload,
