@@ -26,10 +26,11 @@ from costmodel.units import BITS_PER_BYTE, BYTES_PER_GB, PARAMS_PER_BILLION
 from costmodel.validation import InputError
 
 from .catalog import Catalog, load_catalog
-from .gguf_header import arch_from_header, mix_bits, read_gguf
+from .gguf_header import arch_from_header, read_gguf
+from .gguf_mix import mix_bits
 from .hf_config import ConfigArch, UnsupportedModelError, parse_config
 from .loader import ID_PATTERN, UnknownIdError, check_table
-from .models import _ARCH_KEYS, MODEL_SCHEMA, arch_from_row
+from .models import ARCH_KEYS, MODEL_SCHEMA, arch_from_row
 
 __all__ = ["UnsupportedModelError", "row_from_config", "row_from_gguf", "row_to_toml", "summary_lines"]
 
@@ -37,7 +38,7 @@ DEFAULT_MIXES = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "Q2_K")
 """GGUF file types estimated for a config import (llama.cpp's common mixes)."""
 
 MIX_SOURCE = ("ggml-org/llama.cpp src/llama-quant.cpp @007dbbf3 type rules applied per tensor of "
-              "this model's GGUF (moerig catalogs.gguf_header.mix_bits); block costs gguf-py "
+              "this model's GGUF (moerig catalogs.gguf_mix.mix_bits); block costs gguf-py "
               "GGML_QUANT_SIZES (models.md 4a)")
 MIX_NOTE = "derived from block layouts (no measured file)"
 NO_PUBLISHED_NOTE = "no published figures known: published_* repeat the derived counts"
@@ -252,7 +253,7 @@ def _known_model(shipped: Catalog, keys: list[str], fields: Mapping[str, Any], e
 
 def _arch_differences(row: Mapping[str, Any], fields: Mapping[str, Any]) -> list[str]:
     """Architecture keys whose values differ (max_context_tokens aside: releases differ there)."""
-    keys = [k for k in (*_ARCH_KEYS, "head_dim") if k != "max_context_tokens"]
+    keys = [k for k in (*ARCH_KEYS, "head_dim") if k != "max_context_tokens"]
     return [k for k in keys if row.get(k, 0) != fields.get(k, 0)]
 
 

@@ -80,7 +80,7 @@ MODEL_SCHEMA = {
     **PROVENANCE_FIELDS,
 }
 
-_ARCH_KEYS = (
+ARCH_KEYS = (
     "n_layers", "n_dense_layers", "hidden_size", "vocab_size", "attention", "n_heads", "n_kv_heads",
     "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
     "dense_intermediate_size", "moe_intermediate_size", "n_routed_experts", "experts_per_token",
@@ -111,7 +111,7 @@ def arch_from_row(row: Mapping[str, Any]) -> ModelArch:
                                     quant["other_bits_per_weight"])
     return ModelArch(
         id=row["id"], name=row["name"], head_dim=head_dim, quantizations=quants,
-        **{key: row[key] for key in _ARCH_KEYS if key in row},
+        **{key: row[key] for key in ARCH_KEYS if key in row},
     )
 
 

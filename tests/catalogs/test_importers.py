@@ -9,7 +9,7 @@ import pytest
 from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType
 
 from catalogs import check_catalog_dir, find_quant, load_catalog
-from catalogs.gguf_header import mix_bits
+from catalogs.gguf_mix import mix_bits
 from catalogs.hf_config import PARSERS, UnsupportedModelError
 from catalogs.importers import (
     DEFAULT_MIXES,
