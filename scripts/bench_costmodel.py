@@ -75,10 +75,11 @@ def main() -> None:
     loop_rate = args.loop / loop_s
 
     start = time.perf_counter()
-    evaluate(spec, hw, workload, engine).decode_tokens_per_s
+    _ = evaluate(spec, hw, workload, engine).decode_tokens_per_s
     one_call_s = time.perf_counter() - start
 
-    print(f"vectorized core, chunked (evaluate_speeds): {args.builds:,} builds in {vector_s:.3f} s = {vector_rate:,.0f} builds/s")
+    print(f"vectorized core, chunked (evaluate_speeds): {args.builds:,} builds in {vector_s:.3f} s = "
+          f"{vector_rate:,.0f} builds/s")
     print(f"vectorized core, one call (evaluate): {args.builds / one_call_s:,.0f} builds/s")
     print(f"python loop over PCBuild.performance: {args.loop:,} builds in {loop_s:.3f} s = "
           f"{loop_rate:,.0f} builds/s")

@@ -53,7 +53,7 @@ def main() -> None:
     start = time.perf_counter()
     for parts in sample:
         hw, _, _ = build_arrays(parts, catalog)
-        evaluate(spec, hw, workload, engine).decode_tokens_per_s
+        _ = evaluate(spec, hw, workload, engine).decode_tokens_per_s
     loop_s = time.perf_counter() - start
     vector_rate = n_candidates / scan_s
     loop_rate = LOOP_SAMPLE / loop_s

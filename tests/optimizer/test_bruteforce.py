@@ -32,9 +32,9 @@ def brute_force_min_price(query: Query, catalog) -> float | None:
     for board_id, board in rows["board"].items():
         slots = len(board["pcie_slots"])
         limits = [min(usable_gpu_slots(board, rows["gpu"][g]), slots, query.max_gpus) for g in gpu_ids]
-        vectors = [()] + [((g, n),) for g, lim in zip(gpu_ids, limits) for n in range(1, lim + 1)]
+        vectors = [()] + [((g, n),) for g, lim in zip(gpu_ids, limits, strict=True) for n in range(1, lim + 1)]
         if query.mixed:
-            vectors += [tuple((g, c) for g, c in zip(gpu_ids, counts) if c)
+            vectors += [tuple((g, c) for g, c in zip(gpu_ids, counts, strict=True) if c)
                         for counts in itertools.product(*(range(lim + 1) for lim in limits))
                         if sum(1 for c in counts if c) >= 2 and sum(counts) <= min(slots, query.max_gpus)]
         for cpu_id, cpu in rows["cpu"].items():
