@@ -138,7 +138,7 @@ class PCBuild:
         n_cpu_moe: int = 0,
         split: str = "layer",
     ) -> dict[str, Any]:
-        """Calculate LLM performance metrics based on PC build hardware, LLM model, context length and KV cache quantization  # noqa: E501
+        """Calculate LLM performance metrics based on PC build hardware, LLM model, context length and KV cache quantization
 
         Prefill: a prompt of `prompt_tokens` (default `context_length`) from an empty cache; decode:
         one token with `context_length` tokens cached. `kv_cache_bpw` is BYTES per KV element
