@@ -37,14 +37,20 @@ class BuildArrays:
     cpu_tflops: NDArray[np.float64]  # (n,)
     ram_gb: NDArray[np.float64]  # (n,)
     ram_bandwidth_gb_s: NDArray[np.float64]  # (n,)
+    cpu_flop_per_cycle: NDArray[np.float64] | None = None  # (n,) FP32 FLOP/cycle/core; None/0 unknown
+    cpu_cores: NDArray[np.float64] | None = None  # (n,) physical cores, all sockets; None/0 unknown
 
     @classmethod
     def from_arrays(cls, *, gpu_count: ArrayLike, gpu_vram_gb: ArrayLike,
                     gpu_bandwidth_gb_s: ArrayLike, gpu_tflops: ArrayLike, gpu_link_gb_s: ArrayLike,
-                    cpu_tflops: ArrayLike, ram_gb: ArrayLike, ram_bandwidth_gb_s: ArrayLike
-                    ) -> BuildArrays:
+                    cpu_tflops: ArrayLike, ram_gb: ArrayLike, ram_bandwidth_gb_s: ArrayLike,
+                    cpu_flop_per_cycle: ArrayLike = 0.0, cpu_cores: ArrayLike = 0.0) -> BuildArrays:
         """Broadcast and check the inputs; every value must be finite and >= 0, and a build needs
-        RAM bandwidth and CPU compute (the CPU always runs the embedding and any CPU layers)."""
+        RAM bandwidth and CPU compute (the CPU always runs the embedding and any CPU layers).
+        `cpu_flop_per_cycle` is the FP32 FLOP per cycle per core behind `cpu_tflops` (32 for AVX2
+        and Zen 2-4, 64 for Zen 5 and AVX-512 Xeons; 0 = unknown): engine profiles with
+        `cpu_flop_per_cycle_cap` use it, and profiles with `cpu_sync_s_per_core_layer` use
+        `cpu_cores` (0 = unknown) (docs/formulas.md, section Calibrated terms)."""
         ram = np.atleast_1d(np.asarray(ram_gb, dtype=np.float64))
         cpu = np.atleast_1d(np.asarray(cpu_tflops, dtype=np.float64))
         ram_bw = np.atleast_1d(np.asarray(ram_bandwidth_gb_s, dtype=np.float64))
@@ -57,13 +63,16 @@ class BuildArrays:
         g = max(a.shape[1] for a in groups)
         groups = [np.broadcast_to(a, (n, g)) for a in groups]
         flat = [np.broadcast_to(a, (n,)) for a in (cpu, ram, ram_bw)]
-        built = cls(*groups, *flat)
+        fpc = np.broadcast_to(np.asarray(cpu_flop_per_cycle, dtype=np.float64), (n,))
+        cores = np.broadcast_to(np.asarray(cpu_cores, dtype=np.float64), (n,))
+        built = cls(*groups, *flat, cpu_flop_per_cycle=fpc, cpu_cores=cores)
         built.check()
         return built
 
     def rows(self, index: slice | NDArray[np.int64]) -> BuildArrays:
         """The builds at `index` (a slice or integer array), as a new BuildArrays."""
-        return BuildArrays(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+        return BuildArrays(*(None if getattr(self, f) is None else getattr(self, f)[index]
+                             for f in self.__dataclass_fields__))
 
     @property
     def n_builds(self) -> int:
@@ -71,8 +80,11 @@ class BuildArrays:
 
     def check(self) -> None:
         for name in ("gpu_count", "gpu_vram_gb", "gpu_bandwidth_gb_s", "gpu_tflops",
-                     "gpu_link_gb_s", "cpu_tflops", "ram_gb", "ram_bandwidth_gb_s"):
+                     "gpu_link_gb_s", "cpu_tflops", "ram_gb", "ram_bandwidth_gb_s",
+                     "cpu_flop_per_cycle", "cpu_cores"):
             arr = getattr(self, name)
+            if arr is None:
+                continue
             bad = ~np.isfinite(arr) | (arr < 0)
             if bad.any():
                 index = np.argwhere(bad)[0]

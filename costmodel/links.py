@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from .build_arrays import BuildArrays
 from .model_spec import ModelSpec
-from .placement import Placement
+from .placement import Placement, expert_ram_layers
 from .roofline import transfer_seconds
 
 
@@ -20,6 +20,7 @@ class LinkPlan:
 
     n_gpus_used: NDArray[np.float64]  # (n,)
     hops_per_token: NDArray[np.float64]  # (n,) layer-split hand-offs of activations
+    cpu_hops_per_token: NDArray[np.float64]  # (n,) the hand-offs among them between GPU and CPU
     allreduces_per_token: NDArray[np.float64]  # (n,) tensor split only
     link_gb_s: NDArray[np.float64]  # (n,) slowest link among the GPUs used
     fastest_link_gb_s: NDArray[np.float64]  # (n,) the link used to stream weights from RAM
@@ -38,11 +39,7 @@ def plan_links(spec: ModelSpec, hw: BuildArrays, placement: Placement, split: st
     n_used = (hw.gpu_count * used).sum(axis=1)
     any_gpu = n_used > 0
     phi = placement.layer_frac_gpu
-    experts = spec.routed_bytes
-    if experts > 0:
-        cross = spec.n_moe_layers * np.maximum(phi * experts - placement.experts_gpu_bytes, 0.0) / experts
-    else:
-        cross = np.zeros_like(phi)
+    cross = expert_ram_layers(spec, placement)
     cpu_hops = np.where(any_gpu, (phi < 1.0) + 2.0 * cross, 0.0)
     if split == "tensor":
         gpu_hops = np.zeros_like(phi)
@@ -54,20 +51,27 @@ def plan_links(spec: ModelSpec, hw: BuildArrays, placement: Placement, split: st
     link = np.where(np.isfinite(link), link, 0.0)
     fastest = np.where(used, hw.gpu_link_gb_s, 0.0).max(axis=1)
     return LinkPlan(n_gpus_used=n_used, hops_per_token=gpu_hops + cpu_hops,
-                    allreduces_per_token=allreduces, link_gb_s=link, fastest_link_gb_s=fastest)
+                    cpu_hops_per_token=cpu_hops, allreduces_per_token=allreduces, link_gb_s=link,
+                    fastest_link_gb_s=fastest)
 
 
 def link_seconds(plan: LinkPlan, tokens_per_step: float | NDArray[np.float64], steps: float,
-                 activation_bytes_per_token: float, link_eff: float,
-                 hop_latency_s: float) -> NDArray[np.float64]:
+                 activation_bytes_per_token: float, link_eff: float, hop_latency_s: float,
+                 gpu_copy_via_host: bool = False) -> NDArray[np.float64]:
     """Time of all hand-offs over `steps` steps of `tokens_per_step` tokens each [s].
 
-    hop:        t = u * a / (p * eta_link) + t_hop          (a = 4 H bytes of f32 activations)
-    all-reduce: t = 2 (N - 1) / N * u * a / (p * eta_link) + t_hop   (ring all-reduce, per card)
+    hop:        t = h u a / (p eta_link) + t_hop          (a = 4 H bytes of f32 activations)
+    all-reduce: t = h 2 (N - 1) / N u a / (p eta_link) + t_hop   (ring all-reduce, per card)
+    h = 1, except h = 2 for copies between GPUs when `gpu_copy_via_host`: without peer-to-peer
+    access (GeForce cards) a GPU-to-GPU copy is staged through host memory and crosses the host
+    links twice.
     Source: ring all-reduce volume, Patarasuk and Yuan, JPDC 69(2), 2009.
     """
     hop_bytes = tokens_per_step * activation_bytes_per_token
-    hop_s = transfer_seconds(hop_bytes, plan.link_gb_s, link_eff) + hop_latency_s
+    transfer_s = transfer_seconds(hop_bytes, plan.link_gb_s, link_eff)
+    gpu_transfer_s = 2.0 * transfer_s if gpu_copy_via_host else transfer_s
     n = np.maximum(plan.n_gpus_used, 1.0)
-    ring_s = transfer_seconds(2.0 * (n - 1.0) / n * hop_bytes, plan.link_gb_s, link_eff) + hop_latency_s
-    return steps * (plan.hops_per_token * hop_s + plan.allreduces_per_token * ring_s)
+    ring_s = (2.0 * (n - 1.0) / n) * gpu_transfer_s + hop_latency_s
+    gpu_hops = plan.hops_per_token - plan.cpu_hops_per_token
+    return steps * (plan.cpu_hops_per_token * (transfer_s + hop_latency_s)
+                    + gpu_hops * (gpu_transfer_s + hop_latency_s) + plan.allreduces_per_token * ring_s)

@@ -121,6 +121,7 @@ class PCBuild:
             cpu_tflops=[self.cpu.tflops],
             ram_gb=[sum(r.capacity_gb for r in self.ram_sticks)],
             ram_bandwidth_gb_s=[self.ram_bandwidth_gb_s()],
+            cpu_cores=[self.cpu.cores * self.cpu.sockets],
         )
         names = [(g.id or g.name) if g else "gpu" for g, _, _ in groups]
         return hw, names, [n for _, n, _ in groups]
@@ -162,5 +163,6 @@ class PCBuild:
             n_cpu_moe=n_cpu_moe,
             split=split,
         )
-        est = evaluate(llm.to_spec(), hw, workload, resolve_engine(engine, llm))
-        return build_report(est, 0, names, counts)
+        profile = resolve_engine(engine, llm)
+        est = evaluate(llm.to_spec(), hw, workload, profile)
+        return build_report(est, 0, names, counts, engine=profile, context_tokens=context_length)

@@ -147,3 +147,21 @@ def place_weights(spec: ModelSpec, hw: BuildArrays, workload: Workload,
         fit_code=fit_code,
         shortfall_bytes=shortfall,
     )
+
+
+def expert_ram_layers(spec: ModelSpec, placement: Placement) -> NDArray[np.float64]:
+    """MoE layers whose attention runs on a GPU while their routed experts sit in RAM [layers].
+
+    L_cross = L_moe * max(phi X - X_gpu, 0) / X   (0 for a model without routed experts)
+    """
+    phi = placement.layer_frac_gpu
+    if spec.routed_bytes <= 0:
+        return np.zeros_like(phi)
+    return spec.n_moe_layers * np.maximum(phi * spec.routed_bytes - placement.experts_gpu_bytes,
+                                          0.0) / spec.routed_bytes
+
+
+def cpu_layers(spec: ModelSpec, placement: Placement) -> NDArray[np.float64]:
+    """Layers the CPU works on in one forward step [layers]: whole layers in RAM plus the MoE
+    layers whose experts it runs, (1 - phi) L + L_cross."""
+    return (1.0 - placement.layer_frac_gpu) * spec.n_layers + expert_ram_layers(spec, placement)

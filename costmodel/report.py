@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
 
-from .evaluate import COMPONENT_CPU, COMPONENT_GPU, COMPONENT_NAMES, COMPONENT_STREAM, Estimate, bottleneck
+from .engine import EngineProfile
+from .evaluate import (
+    COMPONENT_CPU,
+    COMPONENT_GPU,
+    COMPONENT_NAMES,
+    COMPONENT_STREAM,
+    Estimate,
+    bottleneck,
+)
 from .phase import PhaseTime
 from .placement import FIT_REASONS
+from .regimes import REGIME_LABELS, classify_regime
 from .units import BYTES_PER_GB
 
 
@@ -34,11 +44,11 @@ def _phase_dict(phase: PhaseTime, i: int, gpu_names: list[str], counts: list[int
         mem = float(phase.gpu_card.memory_s[i, g])
         comp = float(phase.gpu_card.compute_s[i, g])
         devices.append({"device": name, "count": counts[g], "memory_s": mem, "compute_s": comp,
-                        "time_s": max(mem, comp), "bound": _bound(mem, comp)})
+                        "time_s": float(phase.gpu_card.time_s[i, g]), "bound": _bound(mem, comp)})
     cpu_mem, cpu_comp = float(phase.cpu.memory_s[i]), float(phase.cpu.compute_s[i])
     streamed = bool(phase.streamed[i])
     devices.append({"device": "cpu", "count": 1, "memory_s": cpu_mem, "compute_s": cpu_comp,
-                    "time_s": 0.0 if streamed else max(cpu_mem, cpu_comp),
+                    "time_s": 0.0 if streamed else float(phase.cpu.time_s[i]),
                     "bound": _bound(cpu_mem, cpu_comp)})
     return {
         "devices": devices,
@@ -65,8 +75,60 @@ def _bottleneck_dict(phase: PhaseTime, i: int, gpu_names: list[str]) -> dict[str
     return {"device": COMPONENT_NAMES[w], "bound": "link" if COMPONENT_NAMES[w] == "link" else "fixed"}
 
 
-def build_report(est: Estimate, i: int, gpu_names: list[str], counts: list[int]) -> dict[str, Any]:
-    """Everything known about build i, JSON-ready (GB = 10^9 bytes, seconds, tokens/s)."""
+def _same_gpu(a: str, b: str) -> bool:
+    """Names of one GPU model: the words of one contain the other's ('GeForce RTX 4090' and
+    'RTX 4090'; not 'RTX PRO 6000 Blackwell' and 'RTX 6000 Ada Generation')."""
+    ta, tb = (set(re.findall(r"[a-z0-9]+", x.lower())) for x in (a, b))
+    return bool(ta) and bool(tb) and (ta <= tb or tb <= ta)
+
+
+def accuracy_fields(est: Estimate, i: int, gpu_names: list[str], counts: list[int],
+                    engine: EngineProfile | None, context_tokens: int | None) -> dict[str, Any]:
+    """The regime of build i, the ranges of its speeds and warnings about the calibrated space.
+
+    range = [v * q10, v * q90], q the 10th and 90th percentiles of measured / predicted of the
+    regime in the profile's cross-validation (docs/formulas.md, section Calibrated terms). Without
+    a calibrated profile (the request's uniform model) the ranges are None and nothing is warned.
+    """
+    pl = est.placement
+    regime = classify_regime(est.links.n_gpus_used[i:i + 1],
+                             pl.experts_ram_bytes[i:i + 1] + (1.0 - pl.layer_frac_gpu[i:i + 1]))[0]
+    out: dict[str, Any] = {"regime": regime, "prefill_tokens_per_s_range": None,
+                           "decode_tokens_per_s_range": None, "warnings": []}
+    acc = None if engine is None else engine.accuracy
+    if acc is None:
+        return out
+    warnings = out["warnings"]
+    for phase, value in (("prefill", est.prefill_tokens_per_s[i]), ("decode", est.decode_tokens_per_s[i])):
+        r = acc.range_for(regime, phase)
+        if r is None or not np.isfinite(value):
+            continue
+        out[f"{phase}_tokens_per_s_range"] = [float(value * r.low), float(value * r.high)]
+        if r.pooled:
+            warnings.append(f"{phase}: few calibration cases {REGIME_LABELS[regime]}; the range is "
+                            "that of all regimes")
+    if not acc.engine_covered:
+        warnings.append(f"engine '{engine.name}': few calibration measurements of this engine; "
+                        "its values are fitted mostly on other engines")
+    for name, n in zip(gpu_names, counts, strict=True):
+        if n and not any(_same_gpu(name, known) for known in acc.gpu_models):
+            warnings.append(f"GPU '{name}' is not in the calibration data")
+    deepest = max(context_tokens or 0, est.prompt_tokens)
+    if acc.max_context_tokens and deepest > acc.max_context_tokens:
+        warnings.append(f"context of {deepest} tokens is deeper than the calibration data "
+                        f"({acc.max_context_tokens})")
+    return out
+
+
+def build_report(est: Estimate, i: int, gpu_names: list[str], counts: list[int], *,
+                 engine: EngineProfile | None = None,
+                 context_tokens: int | None = None) -> dict[str, Any]:
+    """Everything known about build i, JSON-ready (GB = 10^9 bytes, seconds, tokens/s).
+
+    With a calibrated `engine` the report adds `regime`, `prefill_tokens_per_s_range`,
+    `decode_tokens_per_s_range` ([low, high]) and `warnings` (accuracy_fields); `context_tokens`
+    is the decode depth, checked against the calibrated depths.
+    """
     pl = est.placement
     fits = bool(pl.fits[i])
     reason = ""
@@ -100,4 +162,5 @@ def build_report(est: Estimate, i: int, gpu_names: list[str], counts: list[int])
         "breakdown_decode": _phase_dict(est.decode, i, gpu_names, counts),
         "stream_break_even_prompt_tokens": _num(est.break_even_prompt_tokens[i]),
         "hops_per_token": float(est.links.hops_per_token[i]),
+        **accuracy_fields(est, i, gpu_names, counts, engine, context_tokens),
     }

@@ -15,14 +15,16 @@ from .units import BYTES_PER_GB, FLOPS_PER_TFLOPS
 
 @dataclass(frozen=True)
 class DeviceTime:
-    """Seconds one device spends: reading bytes, computing FLOPs, and the larger of the two."""
+    """Seconds one device spends: reading bytes, computing FLOPs, the larger of the two, plus
+    attention timed apart from the weights (zero unless the engine profile separates it)."""
 
     memory_s: NDArray[np.float64]
     compute_s: NDArray[np.float64]
+    attention_s: NDArray[np.float64] | float = 0.0
 
     @property
     def time_s(self) -> NDArray[np.float64]:
-        return np.maximum(self.memory_s, self.compute_s)
+        return np.maximum(self.memory_s, self.compute_s) + self.attention_s
 
     @property
     def memory_bound(self) -> NDArray[np.bool_]:
@@ -66,3 +68,23 @@ def roofline_from_inverse(bytes_read: ArrayLike, flops: ArrayLike, s_per_byte: N
     """The roofline with precomputed seconds per byte and per FLOP."""
     return DeviceTime(memory_s=np.asarray(bytes_read) * s_per_byte,
                       compute_s=np.asarray(flops) * s_per_flop)
+
+
+def roofline_with_attention(weight_bytes: ArrayLike, weight_flops: ArrayLike, kv_bytes: ArrayLike,
+                            attn_flops: ArrayLike, bandwidth_gb_s: ArrayLike, tflops: ArrayLike,
+                            memory_eff: float, compute_eff: float, attention_eff: float) -> DeviceTime:
+    """A device's time for its weights and its attention over the KV cache.
+
+    attention_eff = 0 (the request's model): one roofline over both,
+      t = max((W + KV) / (B eta_mem), (F_w + F_attn) / (F eta_comp)).
+    attention_eff > 0: attention runs as its own kernels after the weight matmuls, so the times add,
+      t = max(W / (B eta_mem), F_w / (F eta_comp)) + max(KV / (B eta_mem), F_attn / (F eta_attn)).
+    Parameters: bytes [B], FLOPs [FLOP], B [GB/s], F [TFLOPS], eta [0-1].
+    Source: docs/formulas.md, section Calibrated terms (attention apart).
+    """
+    if attention_eff <= 0:
+        return roofline(np.add(weight_bytes, kv_bytes), np.add(weight_flops, attn_flops),
+                        bandwidth_gb_s, tflops, memory_eff, compute_eff)
+    weights = roofline(weight_bytes, weight_flops, bandwidth_gb_s, tflops, memory_eff, compute_eff)
+    attention = roofline(kv_bytes, attn_flops, bandwidth_gb_s, tflops, memory_eff, attention_eff)
+    return DeviceTime(weights.memory_s, weights.compute_s, attention.time_s)
