@@ -163,7 +163,7 @@ def cpu_from_row(row: Mapping[str, Any]) -> CPU:
         socket=row["socket"], cores=row["cores"], memory_channels=row["memory_channels"],
         memory_mt_s=row["memory_mt_s"], ccd_count=row.get("ccd_count", 0),
         fclk_ghz=row.get("fclk_ghz", 0.0), sockets=row.get("sockets", 1), tdp_w=row["tdp_w"],
-        isa=tuple(row["isa"]),
+        isa=tuple(row["isa"]), flop_per_cycle=row["flop_per_cycle_fp32"],
     )
 
 

@@ -137,7 +137,8 @@ class GPU(Buyable):
 class CPU(Buyable):
     """A CPU with peak `tflops` (the request's f). Optional platform facts cap RAM bandwidth:
     `memory_channels` x `memory_mt_s` x 8 bytes, and `ccd_count` x 32 bytes x `fclk_ghz` on chiplet
-    CPUs (see docs/formulas.md, section Bandwidth)."""
+    CPUs (see docs/formulas.md, section Bandwidth). `flop_per_cycle` is the FP32 FLOP per cycle per
+    core behind `tflops` (0 = unknown), which calibrated engine profiles cap."""
 
     tflops: float
     id: str = ""
@@ -150,6 +151,7 @@ class CPU(Buyable):
     sockets: int = 1
     tdp_w: float = 0.0
     isa: tuple[str, ...] = field(default_factory=tuple)
+    flop_per_cycle: int = 0
 
     def __post_init__(self) -> None:
         self._check_price()
@@ -161,3 +163,4 @@ class CPU(Buyable):
         check_int(owner, "ccd_count", self.ccd_count, low=0, high=32)
         check_number(owner, "fclk_ghz", self.fclk_ghz, low=0, high=10)
         check_int(owner, "sockets", self.sockets, low=1, high=8)
+        check_int(owner, "flop_per_cycle", self.flop_per_cycle, low=0, high=256)

@@ -122,6 +122,7 @@ class PCBuild:
             ram_gb=[sum(r.capacity_gb for r in self.ram_sticks)],
             ram_bandwidth_gb_s=[self.ram_bandwidth_gb_s()],
             cpu_cores=[self.cpu.cores * self.cpu.sockets],
+            cpu_flop_per_cycle=[self.cpu.flop_per_cycle],
         )
         names = [(g.id or g.name) if g else "gpu" for g, _, _ in groups]
         return hw, names, [n for _, n, _ in groups]

@@ -27,7 +27,7 @@ from catalogs.hardware_rows import cpu_peak_tflops
 from costmodel import BuildArrays
 from costmodel.memory_bandwidth import ram_bandwidth_gb_s
 
-from .parts import BuildParts, gpu_groups
+from .parts import BuildParts, cpu_details, gpu_groups
 
 GpuCounts = tuple[tuple[str, int], ...]
 
@@ -58,6 +58,8 @@ class MemConfigs:
     ram_bandwidth_gb_s: NDArray[np.float64]
     cost_usd: NDArray[np.float64]
     power_w: NDArray[np.float64]
+    cpu_flop_per_cycle: NDArray[np.float64]
+    cpu_cores: NDArray[np.float64]
 
 
 def _cost(unit_price: float, count: int, owned: int) -> float:
@@ -119,7 +121,8 @@ def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemCo
     ram_ids = undominated([r for r, row in rows["ram"].items() if ram_fits_board(row, board)],
                           rows["ram"], RAM_BETTER_HIGH, RAM_BETTER_LOW, owned)
     m = np.arange(1, board["dimm_slots"] + 1)
-    parts: dict[str, list] = {k: [] for k in ("cpu", "ram", "count", "tflops", "gb", "bw", "cost", "power")}
+    parts: dict[str, list] = {k: [] for k in ("cpu", "ram", "count", "tflops", "gb", "bw", "cost", "power",
+                                              "fpc", "cores")}
     for cpu_id in cpu_ids:
         cpu = rows["cpu"][cpu_id]
         cpu_cost = _cost(float(cpu.get("price_usd", math.nan)), sockets, owned.get(cpu_id, 0))
@@ -127,8 +130,7 @@ def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemCo
         for ram_id in ram_ids:
             ram = rows["ram"][ram_id]
             module_gb_s = module_speeds_mt_s(ram, cpu, board, m) * 8 / 1000
-            bw = ram_bandwidth_gb_s(m, module_gb_s, channels, cpu.get("ccd_count", 0) * sockets,
-                                    cpu.get("fclk_ghz", 0.0))
+            bw = ram_bandwidth_gb_s(m, module_gb_s, channels)  # no chiplet cap, as optimizer.parts
             unit = float(ram.get("price_usd", math.nan))
             bought = np.maximum(m - owned.get(ram_id, 0), 0)
             parts["cpu"] += [cpu_id] * len(m)
@@ -139,12 +141,15 @@ def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemCo
             parts["bw"].append(bw)
             parts["cost"].append(cpu_cost + np.where(bought > 0, bought * unit, 0.0))
             parts["power"].append(np.full(len(m), cpu["tdp_w"] * sockets, dtype=float))
+            flop_per_cycle, cores = cpu_details(cpu, sockets)
+            parts["fpc"].append(np.full(len(m), flop_per_cycle))
+            parts["cores"].append(np.full(len(m), cores))
     if not parts["cpu"]:
         empty = np.zeros(0)
-        return MemConfigs([], [], np.zeros(0, dtype=np.int64), empty, empty, empty, empty, empty)
-    cat = {k: np.concatenate(parts[k]) for k in ("count", "tflops", "gb", "bw", "cost", "power")}
+        return MemConfigs([], [], np.zeros(0, dtype=np.int64), *([empty] * 7))
+    cat = {k: np.concatenate(parts[k]) for k in ("count", "tflops", "gb", "bw", "cost", "power", "fpc", "cores")}
     return MemConfigs(parts["cpu"], parts["ram"], cat["count"], cat["tflops"], cat["gb"], cat["bw"],
-                      cat["cost"], cat["power"])
+                      cat["cost"], cat["power"], cat["fpc"], cat["cores"])
 
 
 CPU_BETTER_HIGH = ("cores", "base_ghz", "flop_per_cycle_fp32", "memory_mt_s", "memory_channels",
@@ -257,7 +262,8 @@ def board_blocks(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned:
 
         hw = BuildArrays(per_gpu(gc.count), per_gpu(gc.vram_gb), per_gpu(gc.bandwidth_gb_s),
                          per_gpu(gc.tflops), per_gpu(gc.link_gb_s), per_mem(mc.cpu_tflops),
-                         per_mem(mc.ram_gb), per_mem(mc.ram_bandwidth_gb_s))
+                         per_mem(mc.ram_gb), per_mem(mc.ram_bandwidth_gb_s),
+                         per_mem(mc.cpu_flop_per_cycle), per_mem(mc.cpu_cores))
         price = board_cost + per_gpu(gc.cost_usd) + per_mem(mc.cost_usd)
         power = per_gpu(gc.power_w) + per_mem(mc.power_w) + BASE_SYSTEM_W
         yield Block(board_id, len(board_row["pcie_slots"]), board_cost, gc, mc, hw, price, power)

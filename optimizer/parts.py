@@ -132,23 +132,28 @@ def hardware_row(build: BuildParts, catalog: Catalog) -> tuple[list[float], ...]
     sockets = board["sockets"]
     channels = min(board["memory_channels"], cpu["memory_channels"] * sockets)
     module = effective_module_gb_s(ram, cpu, board, build.ram_count)
-    ram_bw = float(ram_bandwidth_gb_s(build.ram_count, module, channels,
-                                      cpu.get("ccd_count", 0) * sockets, cpu.get("fclk_ghz", 0.0)))
+    # no chiplet cap: it did not hold on the measured machines (docs/formulas.md, Calibrated terms)
+    ram_bw = float(ram_bandwidth_gb_s(build.ram_count, module, channels))
     cpu_tflops = cpu_peak_tflops(cpu) * sockets
-    return groups, cpu_tflops, build.ram_count * ram["capacity_gb"], ram_bw
+    return groups, cpu_tflops, build.ram_count * ram["capacity_gb"], ram_bw, cpu_details(cpu, sockets)
+
+
+def cpu_details(cpu: dict, sockets: int) -> tuple[float, float]:
+    """(FP32 FLOP per cycle per core, physical cores over all sockets) for the calibrated terms."""
+    return float(cpu["flop_per_cycle_fp32"]), float(cpu["cores"] * sockets)
 
 
 def build_arrays(build: BuildParts, catalog: Catalog) -> tuple[BuildArrays, list[str], list[int]]:
     """One build as a batch of one, with GPU group names and counts (for costmodel.report)."""
     check_parts(build, catalog)
-    groups, cpu_tflops, ram_gb, ram_bw = hardware_row(build, catalog)
+    groups, cpu_tflops, ram_gb, ram_bw, (flop_per_cycle, cores) = hardware_row(build, catalog)
     if not groups:
         groups = [[0, 0.0, 0.0, 0.0, 0.0, "gpu"]]
     hw = BuildArrays.from_arrays(
         gpu_count=[[g[0] for g in groups]], gpu_vram_gb=[[g[1] for g in groups]],
         gpu_bandwidth_gb_s=[[g[2] for g in groups]], gpu_tflops=[[g[3] for g in groups]],
         gpu_link_gb_s=[[g[4] for g in groups]], cpu_tflops=[cpu_tflops], ram_gb=[ram_gb],
-        ram_bandwidth_gb_s=[ram_bw])
+        ram_bandwidth_gb_s=[ram_bw], cpu_flop_per_cycle=[flop_per_cycle], cpu_cores=[cores])
     return hw, [str(g[5]) for g in groups], [int(g[0]) for g in groups]
 
 

@@ -28,7 +28,8 @@ def confirm(parts: BuildParts, query: Query, catalog: Catalog, spec: ModelSpec, 
     """Re-evaluate one build through the scalar parts path and the numpy cost model."""
     hw, names, counts = build_arrays(parts, catalog)
     est = evaluate(spec, hw, workload, engine)
-    report = build_report(est, 0, names, counts)
+    report = build_report(est, 0, names, counts, engine=engine,
+                          context_tokens=workload.decode_context_tokens)
     decode = report["decode_tokens_per_s"]
     if expected_decode is not None and decode is not None and not np.isclose(
             decode, expected_decode, rtol=CHECK_RTOL):

@@ -73,7 +73,8 @@ def estimate_report(query: Query, parts: BuildParts, catalog: Catalog) -> dict[s
     """costmodel.report.build_report of one build for the query."""
     spec, workload, engine = resolve(query, catalog)
     hw, names, counts = build_arrays(parts, catalog)
-    return build_report(evaluate(spec, hw, workload, engine), 0, names, counts)
+    return build_report(evaluate(spec, hw, workload, engine), 0, names, counts, engine=engine,
+                        context_tokens=workload.decode_context_tokens)
 
 
 def price_and_power(parts: BuildParts, catalog: Catalog) -> tuple[list[Part], float, float]:
