@@ -36,7 +36,8 @@ REQUEST_PARTS = {
 # DDR5-4800 RDIMM 4800 MT/s x 8 B = 38.4 GB/s; PCIe 5.0 slots at 3.938 GB/s per lane.
 DATASHEET_PARTS = {
     "gpu": GPU("RTX 3090", 1100, vram_gb=24, memory_bw_gbps=936.2, tflops=71.2, pcie_gen=4),
-    "cpu": CPU("EPYC 9534", 900, tflops=64 * 2.45 * 32 / 1000, memory_channels=12, ccd_count=8,
+    "cpu": CPU("EPYC 9534", 900, tflops=64 * 2.45 * 32 / 1000, cores=64, flop_per_cycle=32,
+               memory_channels=12, ccd_count=8,
                fclk_ghz=1.8),
     "ram": RAM("DDR5-4800 RDIMM 64 GB", 300, capacity_gb=64, memory_bw_per_module_gbps=38.4),
     "boards": (Motherboard("7 x PCIe5, 8 x DDR5", 1400, ram_slots=8, pcie_slots=7, memory_channels=8),
