@@ -2,7 +2,7 @@
 markdown table per regime of the README section "How accurate is it?".
 
 Input: the CSV written by
-    moerig calibrate ../shared/benchmarks/calibration.csv -o catalogs/engines.toml --cv --cv-csv docs/accuracy_cv.csv
+    moerig calibrate catalogs/calibration.csv -o catalogs/engines.toml --cv --cv-csv docs/accuracy_cv.csv
 Usage:
     python scripts/plot_accuracy.py [--cv-csv docs/accuracy_cv.csv] [--out docs/accuracy.png]
     python scripts/plot_accuracy.py --table        (markdown table on stdout, no plot)

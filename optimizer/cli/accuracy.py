@@ -36,7 +36,7 @@ GENERIC_ENGINE = "generic"
 """Profile for rows whose engine has no profile of its own (other, vllm, sglang)."""
 
 FileArg = Annotated[Path, typer.Argument(help="Benchmark CSV in the schema of "
-                                         "shared/benchmarks/SCHEMA.md (v1).")]
+                                         "the benchmark schema v1 (columns: catalogs/benchmarks.py).")]
 
 
 def register(app: typer.Typer) -> None:

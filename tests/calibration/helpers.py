@@ -8,8 +8,8 @@ from pathlib import Path
 
 from catalogs.benchmarks import COLUMNS
 
-CALIBRATION_CSV = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "calibration.csv"
-"""The calibration file of the shared workspace (../shared/benchmarks/calibration.csv)."""
+CALIBRATION_CSV = Path(__file__).resolve().parents[2] / "catalogs" / "calibration.csv"
+"""The calibration file: published measurements, each row with its source (catalogs/calibration.csv)."""
 
 HYBRID_ROW = {
     "case_id": "h-1", "source": "test source A", "model": "deepseek-v3", "quant": "Q4_K_M",
