@@ -35,8 +35,8 @@ from .output import BOX
 GENERIC_ENGINE = "generic"
 """Profile for rows whose engine has no profile of its own (other, vllm, sglang)."""
 
-FileArg = Annotated[Path, typer.Argument(help="Benchmark CSV in the schema of "
-                                         "the benchmark schema v1 (columns: catalogs/benchmarks.py).")]
+FileArg = Annotated[Path, typer.Argument(help="Benchmark CSV in the measured-benchmark "
+                                         "schema v1 (columns: catalogs/benchmarks.py).")]
 
 
 def register(app: typer.Typer) -> None:
