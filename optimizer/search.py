@@ -125,6 +125,8 @@ def cheapest(query: Query, catalog: Catalog | None = None) -> SearchResult:
     found = [confirm(parts, query, catalog, spec, workload, engine) for parts in chosen]
     for build in found:
         _verify(build, query)
+    # equal prices (e.g. owned cards in use or not): the faster build first
+    found.sort(key=lambda b: (round(b.price_usd, 2), -(b.decode_tokens_per_s or 0.0)))
     notices = skipped_for_price(catalog, dict(query.owned))
     wall = time.perf_counter() - start
     if found:
