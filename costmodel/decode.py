@@ -60,7 +60,7 @@ def decode_time(spec: ModelSpec, hw: BuildArrays, placement: Placement, res: Res
         cpu=cpu,
         stream_s=zeros,
         streamed=np.zeros(zeros.shape, dtype=bool),
-        link_s=link_seconds(links, 1.0, 1.0, spec.activation_bytes_per_token, engine.link_eff,
+        links=link_seconds(links, 1.0, 1.0, spec.activation_bytes_per_token, engine.link_eff,
                             engine.hop_latency_s, engine.gpu_copy_via_host),
         overhead_s=engine.decode_token_overhead_s + cpu_sync_seconds(hw, engine, cpu_layers(spec, placement)),
     )

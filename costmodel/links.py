@@ -55,9 +55,22 @@ def plan_links(spec: ModelSpec, hw: BuildArrays, placement: Placement, split: st
                     fastest_link_gb_s=fastest)
 
 
+@dataclass(frozen=True)
+class LinkTime:
+    """Seconds of the hand-offs of one phase, per kind of link use (n,)."""
+
+    gpu_to_gpu_s: NDArray[np.float64]  # layer-split hops between cards
+    gpu_to_cpu_s: NDArray[np.float64]  # hops between a card and the CPU (and back)
+    allreduce_s: NDArray[np.float64]  # tensor-split all-reduces
+
+    @property
+    def total_s(self) -> NDArray[np.float64]:
+        return self.gpu_to_gpu_s + self.gpu_to_cpu_s + self.allreduce_s
+
+
 def link_seconds(plan: LinkPlan, tokens_per_step: float | NDArray[np.float64], steps: float,
                  activation_bytes_per_token: float, link_eff: float, hop_latency_s: float,
-                 gpu_copy_via_host: bool = False) -> NDArray[np.float64]:
+                 gpu_copy_via_host: bool = False) -> LinkTime:
     """Time of all hand-offs over `steps` steps of `tokens_per_step` tokens each [s].
 
     hop:        t = h u a / (p eta_link) + t_hop          (a = 4 H bytes of f32 activations)
@@ -73,5 +86,6 @@ def link_seconds(plan: LinkPlan, tokens_per_step: float | NDArray[np.float64], s
     n = np.maximum(plan.n_gpus_used, 1.0)
     ring_s = (2.0 * (n - 1.0) / n) * gpu_transfer_s + hop_latency_s
     gpu_hops = plan.hops_per_token - plan.cpu_hops_per_token
-    return steps * (plan.cpu_hops_per_token * (transfer_s + hop_latency_s)
-                    + gpu_hops * (gpu_transfer_s + hop_latency_s) + plan.allreduces_per_token * ring_s)
+    return LinkTime(gpu_to_gpu_s=steps * gpu_hops * (gpu_transfer_s + hop_latency_s),
+                    gpu_to_cpu_s=steps * plan.cpu_hops_per_token * (transfer_s + hop_latency_s),
+                    allreduce_s=steps * plan.allreduces_per_token * ring_s)

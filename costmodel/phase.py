@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .build_arrays import BuildArrays
+from .links import LinkTime
 from .model_spec import ModelSpec
 from .placement import Placement
 from .roofline import DeviceTime
@@ -58,7 +59,8 @@ class PhaseTime:
     gpu_card: one card of each group (n, G); gpus_s: all GPUs together (sum over cards for a layer
     split, the slowest card for a tensor split); ram_part: the CPU's share (compute on the CPU);
     stream_s: the alternative of streaming RAM-resident weights to a GPU (prefill only, else 0);
-    streamed: whether streaming was chosen; link_s: activation hand-offs; overhead_s: fixed costs.
+    streamed: whether streaming was chosen; links: activation hand-offs per kind of link use (link_s
+    their sum); overhead_s: fixed costs.
     """
 
     gpu_card: DeviceTime
@@ -66,8 +68,12 @@ class PhaseTime:
     cpu: DeviceTime
     stream_s: NDArray[np.float64]
     streamed: NDArray[np.bool_]
-    link_s: NDArray[np.float64]
+    links: LinkTime
     overhead_s: NDArray[np.float64]
+
+    @property
+    def link_s(self) -> NDArray[np.float64]:
+        return self.links.total_s
 
     @property
     def ram_part_s(self) -> NDArray[np.float64]:

@@ -102,7 +102,7 @@ def prefill_time(spec: ModelSpec, hw: BuildArrays, placement: Placement, res: Re
         cpu=cpu,
         stream_s=stream_s,
         streamed=streamed,
-        link_s=link_seconds(links, u_mean, n_ub, spec.activation_bytes_per_token, engine.link_eff,
+        links=link_seconds(links, u_mean, n_ub, spec.activation_bytes_per_token, engine.link_eff,
                             engine.hop_latency_s, engine.gpu_copy_via_host),
         overhead_s=np.zeros_like(stream_s),
     )

@@ -56,6 +56,9 @@ def _phase_dict(phase: PhaseTime, i: int, gpu_names: list[str], counts: list[int
         "ram_weights": "streamed-to-gpu" if streamed else "computed-on-cpu",
         "stream_s": float(phase.stream_s[i]),
         "link_s": float(phase.link_s[i]),
+        "links": {"gpu_to_gpu_s": float(phase.links.gpu_to_gpu_s[i]),
+                  "gpu_to_cpu_s": float(phase.links.gpu_to_cpu_s[i]),
+                  "allreduce_s": float(phase.links.allreduce_s[i])},
         "overhead_s": float(phase.overhead_s[i]),
         "total_s": float(phase.total_s[i]),
     }

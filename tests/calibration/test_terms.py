@@ -51,8 +51,12 @@ def test_copies_between_gpus_via_host_cross_pcie_twice():
     one_hop_s = 1000 * 4e3 / 10e9  # 1000 tokens x 4 kB over 10 GB/s
     direct = link_seconds(plan, 1000, 1, 4e3, 1.0, 0.0)
     via_host = link_seconds(plan, 1000, 1, 4e3, 1.0, 0.0, gpu_copy_via_host=True)
-    assert direct == pytest.approx(3 * one_hop_s)
-    assert via_host == pytest.approx(2 * one_hop_s + 2 * one_hop_s)  # the GPU-GPU hop doubled
+    assert direct.total_s == pytest.approx(3 * one_hop_s)
+    assert via_host.total_s == pytest.approx(2 * one_hop_s + 2 * one_hop_s)  # the GPU-GPU hop doubled
+    # the parts: 2 hops between a card and the CPU, 1 between cards (doubled via the host)
+    assert via_host.gpu_to_cpu_s == pytest.approx(2 * one_hop_s)
+    assert via_host.gpu_to_gpu_s == pytest.approx(2 * one_hop_s)
+    assert via_host.allreduce_s == pytest.approx(0.0)
 
 
 @pytest.fixture(scope="module")

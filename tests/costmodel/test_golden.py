@@ -38,6 +38,7 @@ def test_two_gpus_moe_all_in_vram():
     # decode per card: 1 GB + 10 GB * 0.25 = 3.5 GB -> / 500 GB/s = 7 ms; two cards 14 ms
     # one hop between cards: 16,384 B / (31.504e9 * 0.5) = 1.0401 us
     assert r["time_per_output_token_s"] == pytest.approx(14e-3 + 16384 / 15.752e9, rel=REL)
+    assert r["breakdown_decode"]["links"]["gpu_to_gpu_s"] == pytest.approx(16384 / 15.752e9, rel=REL)
     # prefill 512 tokens, 1 micro-batch: per card FLOPs 2 * 512 * (2e9 + 20e9 * 0.25) = 7.168e12
     # + attention 4 * 4096 * 20 * (512 * 513 / 2) = 327,680 * 131,328 = 4.3034e10 -> 7.21103e12
     # / 50e12 = 0.1442207 s; two cards 0.2884414 s; hop 512 * 16,384 / 15.752e9 = 0.53255 ms
@@ -54,6 +55,10 @@ def test_experts_on_cpu():
     assert r["time_per_output_token_s"] == pytest.approx(expected, rel=REL)
     assert r["bottleneck_decode"] == {"device": "cpu", "bound": "memory"}
     assert r["hops_per_token"] == pytest.approx(80)
+    # per link use: all 80 hops run between the card and the CPU, none between cards
+    links = r["breakdown_decode"]["links"]
+    assert links["gpu_to_cpu_s"] == pytest.approx(80 * 16384 / 15.752e9, rel=REL)
+    assert links["gpu_to_gpu_s"] == 0 and links["allreduce_s"] == 0
 
 
 def test_cpu_only():
