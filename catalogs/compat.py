@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from costmodel import pcie_link_gb_per_s
 from costmodel.validation import InputError
 
@@ -58,12 +61,17 @@ def effective_mt_s(ram_row: Row, cpu_row: Row, board_row: Row, n_modules: int) -
     if not 1 <= n_modules <= board_row["dimm_slots"]:
         raise InputError(f"board '{board_row['id']}': n_modules = {n_modules} is out of range; "
                          f"allowed: 1 <= value <= {board_row['dimm_slots']} (dimm_slots)")
+    return float(mt_s_by_module_count(ram_row, cpu_row, board_row, np.array([n_modules]))[0])
+
+
+def mt_s_by_module_count(ram_row: Row, cpu_row: Row, board_row: Row,
+                         n_modules: NDArray[np.int64]) -> NDArray[np.float64]:
+    """effective_mt_s for an array of module counts (no range check): the search's form."""
     speeds = [ram_row["mt_s"], cpu_row["memory_mt_s"], board_row.get("max_mt_s_1dpc")]
-    mt_s = float(min(speed for speed in speeds if speed is not None))
-    if n_modules > board_row["memory_channels"]:
-        two_dpc = board_row.get("max_mt_s_2dpc")
-        mt_s = min(mt_s, two_dpc) if two_dpc is not None else mt_s * DEFAULT_2DPC_SPEED_FRAC
-    return mt_s
+    base = float(min(speed for speed in speeds if speed is not None))
+    two_dpc = board_row.get("max_mt_s_2dpc")
+    derated = min(base, two_dpc) if two_dpc is not None else base * DEFAULT_2DPC_SPEED_FRAC
+    return np.where(np.asarray(n_modules) > board_row["memory_channels"], derated, base)
 
 
 def effective_module_gb_s(ram_row: Row, cpu_row: Row, board_row: Row, n_modules: int) -> float:

@@ -18,16 +18,16 @@ from numpy.typing import NDArray
 from catalogs import Catalog
 from catalogs.compat import (
     BASE_SYSTEM_W,
-    DEFAULT_2DPC_SPEED_FRAC,
     cpu_fits_board,
+    mt_s_by_module_count,
     ram_fits_board,
     usable_gpu_slots,
 )
-from catalogs.hardware_rows import cpu_peak_tflops
+from catalogs.hardware_rows import cpu_peak_tflops, module_gb_per_s
 from costmodel import BuildArrays
 from costmodel.memory_bandwidth import ram_bandwidth_gb_s
 
-from .parts import BuildParts, cpu_details, gpu_groups
+from .parts import BuildParts, cpu_details, gpu_groups, purchase_cost_usd
 
 GpuCounts = tuple[tuple[str, int], ...]
 
@@ -62,11 +62,6 @@ class MemConfigs:
     cpu_cores: NDArray[np.float64]
 
 
-def _cost(unit_price: float, count: int, owned: int) -> float:
-    bought = max(count - owned, 0)
-    return 0.0 if bought == 0 else bought * unit_price
-
-
 def count_vectors(gpu_ids: Sequence[str], limits: Sequence[int], max_total: int,
                   mixed: bool) -> list[GpuCounts]:
     """No GPU, each type alone at 1..limit cards, and (mixed) every vector with 2+ types whose
@@ -96,19 +91,10 @@ def gpu_configs(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned: 
     for i, grp in enumerate(groups):
         for j, (count, vram, bw, tflops, link, _) in enumerate(grp):
             arrays[:, i, j] = (count, vram, bw, tflops, link)
-    cost = np.array([sum(_cost(float(rows["gpu"][g].get("price_usd", math.nan)), n, owned.get(g, 0))
+    cost = np.array([sum(purchase_cost_usd(float(rows["gpu"][g].get("price_usd", math.nan)), n, owned.get(g, 0))
                          for g, n in v) for v in vectors])
     power = np.array([sum(rows["gpu"][g]["tdp_w"] * n for g, n in v) for v in vectors], dtype=float)
     return GpuConfigs(vectors, *arrays, cost_usd=cost, power_w=power)
-
-
-def module_speeds_mt_s(ram: dict, cpu: dict, board: dict, counts: NDArray[np.int64]) -> NDArray[np.float64]:
-    """catalogs.compat.effective_mt_s for many module counts at once."""
-    speeds = [ram["mt_s"], cpu["memory_mt_s"], board.get("max_mt_s_1dpc")]
-    base = float(min(x for x in speeds if x is not None))
-    two_dpc = board.get("max_mt_s_2dpc")
-    derated = min(base, two_dpc) if two_dpc is not None else base * DEFAULT_2DPC_SPEED_FRAC
-    return np.where(counts > board["memory_channels"], derated, base)
 
 
 def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemConfigs:
@@ -125,21 +111,21 @@ def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemCo
                                               "fpc", "cores")}
     for cpu_id in cpu_ids:
         cpu = rows["cpu"][cpu_id]
-        cpu_cost = _cost(float(cpu.get("price_usd", math.nan)), sockets, owned.get(cpu_id, 0))
+        cpu_cost = purchase_cost_usd(float(cpu.get("price_usd", math.nan)), sockets, owned.get(cpu_id, 0))
         channels = min(board["memory_channels"], cpu["memory_channels"] * sockets)
         for ram_id in ram_ids:
             ram = rows["ram"][ram_id]
-            module_gb_s = module_speeds_mt_s(ram, cpu, board, m) * 8 / 1000
+            module_gb_s = module_gb_per_s(mt_s_by_module_count(ram, cpu, board, m))
             bw = ram_bandwidth_gb_s(m, module_gb_s, channels)  # no chiplet cap, as optimizer.parts
             unit = float(ram.get("price_usd", math.nan))
-            bought = np.maximum(m - owned.get(ram_id, 0), 0)
             parts["cpu"] += [cpu_id] * len(m)
             parts["ram"] += [ram_id] * len(m)
             parts["count"].append(m)
             parts["tflops"].append(np.full(len(m), cpu_peak_tflops(cpu) * sockets))
             parts["gb"].append(m * float(ram["capacity_gb"]))
             parts["bw"].append(bw)
-            parts["cost"].append(cpu_cost + np.where(bought > 0, bought * unit, 0.0))
+            parts["cost"].append(cpu_cost + np.array([purchase_cost_usd(unit, int(k), owned.get(ram_id, 0))
+                                                      for k in m]))
             parts["power"].append(np.full(len(m), cpu["tdp_w"] * sockets, dtype=float))
             flop_per_cycle, cores = cpu_details(cpu, sockets)
             parts["fpc"].append(np.full(len(m), flop_per_cycle))
@@ -241,7 +227,7 @@ def board_blocks(board_id: str, gpu_ids: Sequence[str], catalog: Catalog, owned:
     configuration may exceed it when the board alone has more memory configurations). Nothing when
     the board has no price (and is not owned) or no priced CPU, RAM or GPU configuration fits it."""
     board_row = catalog.rows["board"][board_id]
-    board_cost = _cost(float(board_row.get("price_usd", math.nan)), 1, owned.get(board_id, 0))
+    board_cost = purchase_cost_usd(float(board_row.get("price_usd", math.nan)), 1, owned.get(board_id, 0))
     if math.isnan(board_cost):
         return
     mc = _priced(mem_configs(board_id, catalog, owned))

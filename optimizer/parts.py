@@ -23,6 +23,13 @@ from costmodel.memory_bandwidth import ram_bandwidth_gb_s
 from costmodel.validation import InputError
 
 
+def purchase_cost_usd(unit_price_usd: float, count: int, owned: int) -> float:
+    """What `count` parts cost when `owned` of them are already there: the rest at the unit price;
+    nothing (not NaN) when none is bought, so an owned part without a price still counts."""
+    bought = max(count - owned, 0)
+    return 0.0 if bought == 0 else bought * unit_price_usd
+
+
 @dataclass(frozen=True)
 class Part:
     kind: str  # "board", "cpu", "gpu", "ram"
@@ -33,8 +40,7 @@ class Part:
 
     @property
     def cost_usd(self) -> float:
-        bought = max(self.count - self.owned, 0)
-        return 0.0 if bought == 0 else bought * self.unit_price_usd
+        return purchase_cost_usd(self.unit_price_usd, self.count, self.owned)
 
     def as_dict(self) -> dict[str, object]:
         price = None if math.isnan(self.unit_price_usd) else self.unit_price_usd
