@@ -103,7 +103,7 @@ def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemCo
     board = rows["board"][board_id]
     sockets = board["sockets"]
     cpu_ids = undominated([c for c, row in rows["cpu"].items() if cpu_fits_board(row, board)],
-                          rows["cpu"], CPU_BETTER_HIGH, CPU_BETTER_LOW, owned)
+                          rows["cpu"], CPU_BETTER_HIGH, CPU_BETTER_LOW, owned, CPU_SAME)
     ram_ids = undominated([r for r, row in rows["ram"].items() if ram_fits_board(row, board)],
                           rows["ram"], RAM_BETTER_HIGH, RAM_BETTER_LOW, owned)
     m = np.arange(1, board["dimm_slots"] + 1)
@@ -138,9 +138,13 @@ def mem_configs(board_id: str, catalog: Catalog, owned: dict[str, int]) -> MemCo
                       cat["cost"], cat["power"], cat["fpc"], cat["cores"])
 
 
-CPU_BETTER_HIGH = ("cores", "base_ghz", "flop_per_cycle_fp32", "memory_mt_s", "memory_channels",
+CPU_BETTER_HIGH = ("base_ghz", "flop_per_cycle_fp32", "memory_mt_s", "memory_channels",
                    "ccd_count", "fclk_ghz")
 CPU_BETTER_LOW = ("price_usd", "tdp_w")
+CPU_SAME = ("cores",)
+"""More cores are not always faster: the calibrated per-core synchronisation cost of every layer the
+CPU works on grows with them (docs/formulas.md, Calibrated terms). So a CPU only dominates CPUs with
+the same core count."""
 RAM_BETTER_HIGH = ("capacity_gb", "mt_s")
 RAM_BETTER_LOW = ("price_usd",)
 GPU_BETTER_HIGH = ("memory_bw_gbps", "tflops", "pcie_gen", "pcie_lanes")
